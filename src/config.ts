@@ -1,0 +1,130 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** The one place that reads the environment: validated once, typed, with defaults. */
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: int(0, 65535).default(3000),
+  PUBLIC_URL: z.url().optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TRUST_PROXY: int(0, 10).default(0),
+  SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  DATABASE_POOL_MAX: int(1, 200).default(10),
+  DATABASE_QUERY_TIMEOUT_MS: int(100, 600000).default(5000),
+
+  S3_BUCKET: z.string().min(3).optional(),
+  S3_ENDPOINT: z.url().optional(),
+  S3_PUBLIC_ENDPOINT: z.url().optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
+  S3_FORCE_PATH_STYLE: bool.optional(),
+  EMBEDDED_S3_PORT: int(0, 65535).default(4568),
+
+  MAX_UPLOAD_BYTES: int(1024, 5 * 1024 ** 3).default(100 * 1024 * 1024),
+  MAX_UNCOMPRESSED_BYTES: int(1024, 20 * 1024 ** 3).default(500 * 1024 * 1024),
+  MAX_COMPRESSION_RATIO: int(2, 10000).default(100),
+
+  MEMCACHED_SERVERS: z.string().optional(),
+  MEMCACHED_TIMEOUT_MS: int(10, 10000).default(100),
+
+  SHUTDOWN_TIMEOUT_MS: int(0, 600000).default(15000),
+  CHECKIN_FLUSH_MS: int(50, 600000).default(2000),
+});
+
+export type Env = z.input<typeof schema>;
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  publicUrl: string;
+  dataDir: string;
+  logLevel: string;
+  trustProxy: number;
+  /** Signs CSRF and download tokens; persisted under dataDir when not given. */
+  secretKey: string | undefined;
+  database: { url: string | undefined; poolMax: number; queryTimeoutMs: number; pglitePath: string };
+  s3: {
+    embedded: boolean;
+    bucket: string;
+    endpoint: string | undefined;
+    publicEndpoint: string | undefined;
+    region: string;
+    accessKeyId: string | undefined;
+    secretAccessKey: string | undefined;
+    forcePathStyle: boolean;
+    embeddedPort: number;
+    embeddedDir: string;
+  };
+  uploads: { maxBytes: number; maxUncompressedBytes: number; maxCompressionRatio: number };
+  memcached: { servers: string[]; timeoutMs: number };
+  shutdownTimeoutMs: number;
+  checkinFlushMs: number;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  // Empty strings mean "unset", as in most .env files.
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const embedded = !e.S3_BUCKET && !e.S3_ENDPOINT;
+  if (!embedded && !e.S3_BUCKET) throw new ConfigError('Invalid configuration:\n  S3_BUCKET: required when S3_ENDPOINT is set');
+  if (e.NODE_ENV === 'production' && !e.SECRET_KEY) {
+    throw new ConfigError('Invalid configuration:\n  SECRET_KEY: required in production (every app server must share it)');
+  }
+  const dataDir = path.resolve(e.DATA_DIR);
+  return {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    dataDir,
+    logLevel: e.LOG_LEVEL,
+    trustProxy: e.TRUST_PROXY,
+    secretKey: e.SECRET_KEY,
+    database: {
+      url: e.DATABASE_URL,
+      poolMax: e.DATABASE_POOL_MAX,
+      queryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_MS,
+      pglitePath: path.join(dataDir, 'pglite'),
+    },
+    s3: {
+      embedded,
+      bucket: e.S3_BUCKET ?? 'wharf',
+      endpoint: e.S3_ENDPOINT,
+      publicEndpoint: e.S3_PUBLIC_ENDPOINT,
+      region: e.S3_REGION,
+      accessKeyId: e.S3_ACCESS_KEY_ID,
+      secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+      forcePathStyle: e.S3_FORCE_PATH_STYLE ?? (embedded || Boolean(e.S3_ENDPOINT)),
+      embeddedPort: e.EMBEDDED_S3_PORT,
+      embeddedDir: path.join(dataDir, 's3'),
+    },
+    uploads: {
+      maxBytes: e.MAX_UPLOAD_BYTES,
+      maxUncompressedBytes: e.MAX_UNCOMPRESSED_BYTES,
+      maxCompressionRatio: e.MAX_COMPRESSION_RATIO,
+    },
+    memcached: {
+      servers: (e.MEMCACHED_SERVERS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+      timeoutMs: e.MEMCACHED_TIMEOUT_MS,
+    },
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    checkinFlushMs: e.CHECKIN_FLUSH_MS,
+  };
+}
