@@ -1,0 +1,126 @@
+import type { Readable } from 'node:stream';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { ObjectHead, PresignedPost, PresignPostOptions, Storage } from './storage';
+
+export interface S3StorageOptions {
+  bucket: string;
+  region: string;
+  endpoint?: string;
+  /** The endpoint browsers and WordPress sites use, when it differs from ours. */
+  publicEndpoint?: string;
+  forcePathStyle: boolean;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  /** Counts bytes read through readRange/stream, for the upload-cost benchmark. */
+  onBytesRead?: (n: number) => void;
+}
+
+export class S3Storage implements Storage {
+  readonly bucket: string;
+  private readonly client: S3Client;
+  private readonly publicClient: S3Client;
+
+  constructor(private readonly opts: S3StorageOptions) {
+    this.bucket = opts.bucket;
+    const base: S3ClientConfig = {
+      region: opts.region,
+      forcePathStyle: opts.forcePathStyle,
+      ...(opts.accessKeyId && opts.secretAccessKey
+        ? { credentials: { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey } }
+        : {}),
+    };
+    this.client = new S3Client({ ...base, ...(opts.endpoint ? { endpoint: opts.endpoint } : {}) });
+    const pub = opts.publicEndpoint ?? opts.endpoint;
+    this.publicClient = pub === opts.endpoint ? this.client : new S3Client({ ...base, endpoint: pub });
+  }
+
+  async presignPost(o: PresignPostOptions): Promise<PresignedPost> {
+    const fields: Record<string, string> = { 'Content-Type': o.contentType };
+    const conditions: any[] = [
+      ['content-length-range', 1, o.maxBytes],
+      ['eq', '$Content-Type', o.contentType],
+    ];
+    if (o.successRedirect) {
+      fields.success_action_redirect = o.successRedirect;
+      conditions.push(['eq', '$success_action_redirect', o.successRedirect]);
+    } else {
+      fields.success_action_status = '204';
+      conditions.push(['eq', '$success_action_status', '204']);
+    }
+    return createPresignedPost(this.publicClient, {
+      Bucket: this.bucket,
+      Key: o.key,
+      Conditions: conditions,
+      Fields: fields,
+      Expires: o.expiresSeconds,
+    });
+  }
+
+  async head(key: string): Promise<ObjectHead | null> {
+    try {
+      const r = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return { size: Number(r.ContentLength ?? 0), contentType: r.ContentType };
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
+  async readRange(key: string, offset: number, length: number): Promise<Buffer> {
+    if (length <= 0) return Buffer.alloc(0);
+    const r = await this.client.send(
+      new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${offset}-${offset + length - 1}` }),
+    );
+    const bytes = Buffer.from(await (r.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+    this.opts.onBytesRead?.(bytes.length);
+    return bytes;
+  }
+
+  async stream(key: string): Promise<Readable> {
+    const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    const body = r.Body as Readable;
+    if (this.opts.onBytesRead) body.on('data', (c: Buffer) => this.opts.onBytesRead?.(c.length));
+    return body;
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+  }
+
+  presignGet(key: string, o: { expiresSeconds: number; filename: string }): Promise<string> {
+    const safeName = o.filename.replace(/[^A-Za-z0-9._-]/g, '_');
+    return getSignedUrl(
+      this.publicClient,
+      new GetObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        ResponseContentDisposition: `attachment; filename="${safeName}"`,
+        ResponseContentType: 'application/zip',
+      }),
+      { expiresIn: o.expiresSeconds },
+    );
+  }
+
+  async ping(): Promise<void> {
+    await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+    if (this.publicClient !== this.client) this.publicClient.destroy();
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.$metadata?.httpStatusCode === 404;
+}

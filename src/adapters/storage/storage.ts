@@ -1,0 +1,34 @@
+import type { Readable } from 'node:stream';
+
+export interface PresignedPost {
+  url: string;
+  fields: Record<string, string>;
+}
+
+export interface PresignPostOptions {
+  key: string;
+  maxBytes: number;
+  expiresSeconds: number;
+  contentType: string;
+  /** Where S3 sends the browser after a plain (no-JavaScript) form post. */
+  successRedirect?: string;
+}
+
+export interface ObjectHead {
+  size: number;
+  contentType: string | undefined;
+}
+
+/** What Wharf needs of an object store; S3 and S3-compatible servers implement it. */
+export interface Storage {
+  readonly bucket: string;
+  presignPost(opts: PresignPostOptions): Promise<PresignedPost>;
+  head(key: string): Promise<ObjectHead | null>;
+  /** Bytes [offset, offset + length) of an object. */
+  readRange(key: string, offset: number, length: number): Promise<Buffer>;
+  stream(key: string): Promise<Readable>;
+  delete(key: string): Promise<void>;
+  presignGet(key: string, opts: { expiresSeconds: number; filename: string }): Promise<string>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,80 @@
+import path from 'node:path';
+import express, { type Express } from 'express';
+import type { Storage } from './adapters/storage/storage';
+import type { Config } from './config';
+import type { Database } from './db/client';
+import { errorHandler, notFound } from './http/error-handler';
+import { requireApiKey } from './http/middleware/api-auth';
+import { requestLog } from './http/middleware/request-log';
+import { loadSession, requireUser, verifyCsrf } from './http/middleware/session';
+import { buildAssetManifest, type AssetManifest } from './lib/assets';
+import type { Logger } from './logger';
+import { accountRoutes } from './routes/account.routes';
+import { productsApi } from './routes/api/products.api';
+import { authRoutes } from './routes/auth.routes';
+import { healthRoutes, type Readiness } from './routes/health.routes';
+import { productRoutes } from './routes/products.routes';
+import { releaseRoutes } from './routes/releases.routes';
+import type { Services } from './services';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  database: Database;
+  storage: Storage;
+  services: Services;
+  secretKey: string;
+  readiness?: Readiness;
+  assets?: AssetManifest;
+}
+
+export function viewsFolder(): string {
+  const up = __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..';
+  return path.resolve(__dirname, up, 'views');
+}
+
+/** Builds the app from its dependencies; connects to nothing itself. */
+export function createApp(d: AppDeps): Express {
+  const app = express();
+  const assets = d.assets ?? buildAssetManifest();
+  const readiness = d.readiness ?? { draining: false };
+  const publicUrl = d.config.publicUrl;
+
+  app.disable('x-powered-by');
+  app.set('trust proxy', d.config.trustProxy);
+  app.set('views', viewsFolder());
+  app.set('view engine', 'ejs');
+  app.locals.asset = (name: string) => assets.urls[name] ?? `/assets/missing/${name}`;
+  app.locals.publicUrl = publicUrl;
+
+  app.get('/assets/:file', (req, res, next) => {
+    const file = assets.files[req.params.file];
+    if (!file) return next();
+    res.sendFile(file, { immutable: true, maxAge: '365d' });
+  });
+  app.use(healthRoutes(d.database, d.storage, readiness));
+  app.use(requestLog(d.logger));
+
+  // Small bodies only: release zips go straight to S3.
+  app.use(express.json({ limit: '64kb' }));
+  app.use(express.urlencoded({ extended: false, limit: '256kb' }));
+
+  // /api never falls through to the cookie-and-CSRF page stack.
+  const api = express.Router();
+  api.use('/v1', requireApiKey(d.services.users), productsApi(d.services, publicUrl));
+  api.use(notFound);
+  app.use('/api', api);
+
+  app.use(loadSession(d.services.users, d.secretKey));
+  app.use(verifyCsrf);
+  app.use(authRoutes(d.services));
+  app.get('/', (req, res) => res.redirect(req.user ? '/products' : '/login'));
+  app.use(requireUser);
+  app.use(productRoutes(d.services, publicUrl));
+  app.use(releaseRoutes(d.services, publicUrl));
+  app.use(accountRoutes(d.services));
+
+  app.use(notFound);
+  app.use(errorHandler(d.logger));
+  return app;
+}

@@ -1,0 +1,116 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type Config } from './config';
+import { startEmbeddedS3 } from './adapters/storage/embedded-s3';
+import { openDatabase } from './db/client';
+import { migrate } from './db/migrate';
+import { createLogger, type Logger } from './logger';
+import { UsersService } from './services/users.service';
+
+const USAGE = `Usage: wharf <command> [options]   (same environment as the server; see README)
+
+  user:create --email <email> --password <password>   create a vendor account
+  apikey:create --email <email> [--name <label>]      print a new API key for that vendor
+  migrate                                             apply pending database migrations
+  s3:serve --port <p> --dir <d> [--bucket wharf] [--cors-origin <url>]
+                                                      run the embedded S3 server alone
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      email: { type: 'string' },
+      password: { type: 'string' },
+      name: { type: 'string' },
+      port: { type: 'string' },
+      dir: { type: 'string' },
+      bucket: { type: 'string' },
+      'cors-origin': { type: 'string', multiple: true },
+      help: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (!command || values.help || command === 'help') {
+    process.stdout.write(USAGE);
+    return command ? 0 : 2;
+  }
+  const config = loadConfig();
+  // Logs go to stderr so stdout carries only the command's answer (an API key, say).
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+
+  switch (command) {
+    case 'migrate': {
+      const database = await openDatabase(config.database, logger);
+      try {
+        const n = await migrate(database.db, logger);
+        process.stdout.write(n ? `Applied ${n} migration(s).\n` : 'Database is up to date.\n');
+      } finally {
+        await database.close();
+      }
+      return 0;
+    }
+    case 'user:create': {
+      if (!values.email || !values.password) throw new UsageError('user:create needs --email and --password');
+      await withUsers(config, logger, async (users) => {
+        const user = await users.signUp(values.email, values.password);
+        process.stdout.write(`Created user ${user.email} (${user.id}).\n`);
+      });
+      return 0;
+    }
+    case 'apikey:create': {
+      if (!values.email) throw new UsageError('apikey:create needs --email');
+      await withUsers(config, logger, async (users) => {
+        const user = await users.findByEmail(values.email!);
+        const { key } = await users.createApiKey(user.id, values.name ?? 'CLI');
+        process.stdout.write(`${key}\n`);
+      });
+      return 0;
+    }
+    case 's3:serve': {
+      const s3 = await startEmbeddedS3({
+        port: Number(values.port ?? config.s3.embeddedPort),
+        dir: values.dir ?? config.s3.embeddedDir,
+        bucket: values.bucket ?? config.s3.bucket,
+        corsOrigins: values['cors-origin'] ?? [new URL(config.publicUrl).origin],
+        host: '127.0.0.1',
+        logger: createLogger('info'),
+      });
+      process.stdout.write(`Embedded S3 at ${s3.endpoint} (credentials S3RVER/S3RVER)\n`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGTERM', resolve);
+        process.once('SIGINT', resolve);
+      });
+      await s3.close();
+      return 0;
+    }
+    default:
+      throw new UsageError(`Unknown command: ${command}`);
+  }
+}
+
+class UsageError extends Error {}
+
+/** Account commands need only the database (migrated), not storage. */
+async function withUsers(config: Config, logger: Logger, fn: (users: UsersService) => Promise<void>): Promise<void> {
+  const database = await openDatabase(config.database, logger);
+  try {
+    await migrate(database.db, logger);
+    await fn(new UsersService(database.db));
+  } finally {
+    await database.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    if (err instanceof UsageError || err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    const e = err as { message?: string; fields?: Record<string, string> };
+    process.stderr.write(`Error: ${e.message ?? String(err)}${e.fields ? `\n${Object.entries(e.fields).map(([k, v]) => `  ${k}: ${v}`).join('\n')}` : ''}\n`);
+    process.exit(1);
+  },
+);

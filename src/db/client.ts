@@ -1,0 +1,66 @@
+import fs from 'node:fs';
+import { sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import * as schema from './schema';
+import { withQueryTimeouts } from './query-timeout';
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface Database {
+  readonly db: Db;
+  readonly kind: 'pglite' | 'postgres';
+  /** Cheap round trip for /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** PGlite under dataDir when no DATABASE_URL is set; postgres.js otherwise. */
+export async function openDatabase(config: Config['database'], logger: Logger): Promise<Database> {
+  if (!config.url) return openPglite(config.pglitePath, logger);
+  return openPostgres(config, logger);
+}
+
+async function openPglite(dir: string, logger: Logger): Promise<Database> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { drizzle } = await import('drizzle-orm/pglite');
+  if (dir !== 'memory://') fs.mkdirSync(dir, { recursive: true });
+  const client = await PGlite.create(dir === 'memory://' ? undefined : dir);
+  logger.info({ dir }, 'database: embedded PGlite');
+  const db = drizzle(client, { schema }) as unknown as Db;
+  return {
+    db,
+    kind: 'pglite',
+    ping: async () => {
+      await client.query('select 1');
+    },
+    close: () => client.close(),
+  };
+}
+
+async function openPostgres(config: Config['database'], logger: Logger): Promise<Database> {
+  const { default: postgres } = await import('postgres');
+  const { drizzle } = await import('drizzle-orm/postgres-js');
+  const client = postgres(config.url as string, {
+    max: config.poolMax,
+    // `read-write` picks standbys on PostgreSQL 14+; `primary` is what we mean.
+    target_session_attrs: 'primary',
+    connect_timeout: Math.max(1, Math.ceil(config.queryTimeoutMs / 1000)),
+    idle_timeout: 30,
+    max_lifetime: 60 * 30,
+    onnotice: () => undefined,
+    connection: { statement_timeout: config.queryTimeoutMs, application_name: 'wharf' },
+  });
+  const safeUrl = (config.url as string).replace(/\/\/[^@/]*@/, '//***@');
+  logger.info({ url: safeUrl }, 'database: PostgreSQL');
+  const db = drizzle(withQueryTimeouts(client, config.queryTimeoutMs), { schema }) as unknown as Db;
+  return {
+    db,
+    kind: 'postgres',
+    ping: async () => {
+      await db.execute(sql`select 1`);
+    },
+    close: () => client.end({ timeout: 5 }),
+  };
+}

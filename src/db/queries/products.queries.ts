@@ -1,0 +1,130 @@
+import { and, desc, eq, sql } from 'drizzle-orm';
+import type { Db } from '../client';
+import { products, uploads, versions } from '../schema';
+
+export type ProductRow = typeof products.$inferSelect;
+export type NewProduct = typeof products.$inferInsert;
+export type VersionRow = typeof versions.$inferSelect;
+export type NewVersion = typeof versions.$inferInsert;
+export type UploadRow = typeof uploads.$inferSelect;
+
+export function listProducts(db: Db, userId: string) {
+  return db.select().from(products).where(eq(products.userId, userId)).orderBy(products.name);
+}
+
+/** Scoped by owner: another vendor's id simply is not found. */
+export async function findOwnedProduct(db: Db, userId: string, id: string): Promise<ProductRow | undefined> {
+  const rows = await db
+    .select()
+    .from(products)
+    .where(and(eq(products.id, id), eq(products.userId, userId)))
+    .limit(1);
+  return rows[0];
+}
+
+export async function findProduct(db: Db, id: string): Promise<ProductRow | undefined> {
+  const rows = await db.select().from(products).where(eq(products.id, id)).limit(1);
+  return rows[0];
+}
+
+/** undefined when the vendor already has a product of that type and slug. */
+export async function insertProduct(db: Db, v: NewProduct): Promise<ProductRow | undefined> {
+  const rows = await db.insert(products).values(v).onConflictDoNothing().returning();
+  return rows[0];
+}
+
+export async function updateProduct(db: Db, userId: string, id: string, v: Partial<NewProduct>) {
+  const rows = await db
+    .update(products)
+    .set({ ...v, updatedAt: new Date(), revision: sql`${products.revision} + 1` })
+    .where(and(eq(products.id, id), eq(products.userId, userId)))
+    .returning();
+  return rows[0];
+}
+
+export async function deleteProduct(db: Db, userId: string, id: string): Promise<boolean> {
+  const rows = await db
+    .delete(products)
+    .where(and(eq(products.id, id), eq(products.userId, userId)))
+    .returning({ id: products.id });
+  return rows.length > 0;
+}
+
+export function listVersions(db: Db, productId: string) {
+  return db.select().from(versions).where(eq(versions.productId, productId)).orderBy(desc(versions.releasedAt));
+}
+
+export async function findVersion(db: Db, productId: string, versionId: string): Promise<VersionRow | undefined> {
+  const rows = await db
+    .select()
+    .from(versions)
+    .where(and(eq(versions.productId, productId), eq(versions.id, versionId)))
+    .limit(1);
+  return rows[0];
+}
+
+export async function findVersionByNumber(db: Db, productId: string, version: string): Promise<VersionRow | undefined> {
+  const rows = await db
+    .select()
+    .from(versions)
+    .where(and(eq(versions.productId, productId), eq(versions.version, version)))
+    .limit(1);
+  return rows[0];
+}
+
+export function listUploadKeysOfProduct(db: Db, productId: string) {
+  return db.select({ key: uploads.s3Key }).from(uploads).where(eq(uploads.productId, productId));
+}
+
+export async function insertUpload(db: Db, v: typeof uploads.$inferInsert): Promise<UploadRow> {
+  const rows = await db.insert(uploads).values(v).returning();
+  return rows[0]!;
+}
+
+export async function findUpload(db: Db, productId: string, uploadId: string): Promise<UploadRow | undefined> {
+  const rows = await db
+    .select()
+    .from(uploads)
+    .where(and(eq(uploads.productId, productId), eq(uploads.id, uploadId)))
+    .limit(1);
+  return rows[0];
+}
+
+export async function findUploadByKey(db: Db, productId: string, key: string): Promise<UploadRow | undefined> {
+  const rows = await db
+    .select()
+    .from(uploads)
+    .where(and(eq(uploads.productId, productId), eq(uploads.s3Key, key)))
+    .limit(1);
+  return rows[0];
+}
+
+/** Moves an upload out of `pending` exactly once; false when another request got there first. */
+export async function claimUpload(db: Db, uploadId: string, status: 'finalized' | 'refused', reasons: string[] | null) {
+  const rows = await db
+    .update(uploads)
+    .set({ status, reasons })
+    .where(and(eq(uploads.id, uploadId), eq(uploads.status, 'pending')))
+    .returning({ id: uploads.id });
+  return rows.length > 0;
+}
+
+export async function insertVersion(db: Db, v: NewVersion): Promise<VersionRow | undefined> {
+  const rows = await db.insert(versions).values(v).onConflictDoNothing().returning();
+  return rows[0];
+}
+
+export async function setLiveVersion(db: Db, productId: string, versionId: string | null) {
+  await db
+    .update(products)
+    .set({ liveVersionId: versionId, updatedAt: new Date(), revision: sql`${products.revision} + 1` })
+    .where(eq(products.id, productId));
+}
+
+export async function deleteVersionRow(db: Db, productId: string, versionId: string): Promise<boolean> {
+  const rows = await db
+    .delete(versions)
+    .where(and(eq(versions.productId, productId), eq(versions.id, versionId)))
+    .returning({ id: versions.id });
+  return rows.length > 0;
+}

@@ -1,0 +1,79 @@
+import { and, eq, gt, isNull, lt, sql } from 'drizzle-orm';
+import type { Db } from '../client';
+import { apiKeys, sessions, users } from '../schema';
+
+export type UserRow = typeof users.$inferSelect;
+
+export async function findUserByEmail(db: Db, email: string): Promise<UserRow | undefined> {
+  const rows = await db.select().from(users).where(sql`lower(${users.email}) = lower(${email})`).limit(1);
+  return rows[0];
+}
+
+export async function findUserById(db: Db, id: string): Promise<UserRow | undefined> {
+  const rows = await db.select().from(users).where(eq(users.id, id)).limit(1);
+  return rows[0];
+}
+
+/** Returns undefined when the email is taken (unique index), so callers need no pre-check race. */
+export async function insertUser(db: Db, email: string, passwordHash: string): Promise<UserRow | undefined> {
+  const rows = await db.insert(users).values({ email, passwordHash }).onConflictDoNothing().returning();
+  return rows[0];
+}
+
+export async function insertSession(db: Db, idHash: string, userId: string, expiresAt: Date): Promise<void> {
+  await db.insert(sessions).values({ idHash, userId, expiresAt });
+}
+
+export async function findSessionUser(db: Db, idHash: string, now: Date) {
+  const rows = await db
+    .select({ user: users, expiresAt: sessions.expiresAt })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(and(eq(sessions.idHash, idHash), gt(sessions.expiresAt, now)))
+    .limit(1);
+  return rows[0];
+}
+
+export async function extendSession(db: Db, idHash: string, expiresAt: Date): Promise<void> {
+  await db.update(sessions).set({ expiresAt }).where(eq(sessions.idHash, idHash));
+}
+
+export async function deleteSession(db: Db, idHash: string): Promise<void> {
+  await db.delete(sessions).where(eq(sessions.idHash, idHash));
+}
+
+export async function deleteExpiredSessions(db: Db, now: Date): Promise<void> {
+  await db.delete(sessions).where(lt(sessions.expiresAt, now));
+}
+
+export async function insertApiKey(db: Db, v: { userId: string; name: string; prefix: string; keyHash: string }) {
+  const rows = await db.insert(apiKeys).values(v).returning();
+  return rows[0]!;
+}
+
+export async function findApiKeyUser(db: Db, keyHash: string) {
+  const rows = await db
+    .select({ keyId: apiKeys.id, user: users })
+    .from(apiKeys)
+    .innerJoin(users, eq(users.id, apiKeys.userId))
+    .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)))
+    .limit(1);
+  return rows[0];
+}
+
+export async function touchApiKey(db: Db, keyId: string, now: Date): Promise<void> {
+  await db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, keyId));
+}
+
+export function listApiKeys(db: Db, userId: string) {
+  return db.select().from(apiKeys).where(eq(apiKeys.userId, userId)).orderBy(apiKeys.createdAt);
+}
+
+export async function revokeApiKey(db: Db, userId: string, keyId: string, now: Date): Promise<boolean> {
+  const rows = await db
+    .update(apiKeys)
+    .set({ revokedAt: now })
+    .where(and(eq(apiKeys.id, keyId), eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)))
+    .returning({ id: apiKeys.id });
+  return rows.length > 0;
+}

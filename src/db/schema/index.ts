@@ -1,0 +1,3 @@
+export * from './users';
+export * from './products';
+export * from './licensing';

@@ -1,0 +1,82 @@
+import { bigserial, boolean, date, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { products } from './products';
+
+export const purchaseCodes = pgTable(
+  'purchase_codes',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    productId: uuid('product_id')
+      .notNull()
+      .references(() => products.id, { onDelete: 'cascade' }),
+    // Canonical form: upper-case base32 without separators.
+    code: text('code').notNull(),
+    // Entitled to versions released up to the end of this UTC day.
+    expiresOn: date('expires_on', { mode: 'string' }),
+    maxDownloads: integer('max_downloads'),
+    maxSites: integer('max_sites'),
+    downloadsUsed: integer('downloads_used').notNull().default(0),
+    note: text('note').notNull().default(''),
+    // Codes created together share a batch, so a bulk creation can be exported as one CSV.
+    batchId: uuid('batch_id'),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    // Bumped on every change that alters entitlement (cache keys include it).
+    revision: integer('revision').notNull().default(1),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('purchase_codes_code_idx').on(t.code),
+    index('purchase_codes_product_idx').on(t.productId, t.createdAt),
+    index('purchase_codes_batch_idx').on(t.batchId),
+  ],
+);
+
+export const codeSites = pgTable(
+  'code_sites',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    codeId: uuid('code_id')
+      .notNull()
+      .references(() => purchaseCodes.id, { onDelete: 'cascade' }),
+    host: text('host').notNull(),
+    // Development hosts (localhost, private IPs, .test…) never use up a slot.
+    countsTowardLimit: boolean('counts_toward_limit').notNull(),
+    active: boolean('active').notNull().default(true),
+    firstSeenAt: timestamp('first_seen_at', { withTimezone: true }).notNull().defaultNow(),
+    deactivatedAt: timestamp('deactivated_at', { withTimezone: true }),
+  },
+  (t) => [uniqueIndex('code_sites_code_host_idx').on(t.codeId, t.host)],
+);
+
+export const downloads = pgTable(
+  'downloads',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    productId: uuid('product_id')
+      .notNull()
+      .references(() => products.id, { onDelete: 'cascade' }),
+    codeId: uuid('code_id').references(() => purchaseCodes.id, { onDelete: 'set null' }),
+    version: text('version').notNull(),
+    host: text('host'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('downloads_code_idx').on(t.codeId), index('downloads_product_idx').on(t.productId, t.createdAt)],
+);
+
+/** One row per update check, written in batches; no raw IP addresses. */
+export const checkins = pgTable(
+  'checkins',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    productId: uuid('product_id')
+      .notNull()
+      .references(() => products.id, { onDelete: 'cascade' }),
+    host: text('host'),
+    installedVersion: text('installed_version'),
+    wpVersion: text('wp_version'),
+    phpVersion: text('php_version'),
+    locale: text('locale'),
+    codeId: uuid('code_id').references(() => purchaseCodes.id, { onDelete: 'set null' }),
+    checkedAt: timestamp('checked_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('checkins_product_time_idx').on(t.productId, t.checkedAt)],
+);

@@ -1,0 +1,87 @@
+import { bigint, boolean, index, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { users } from './users';
+
+export const productType = pgEnum('product_type', ['plugin', 'theme']);
+
+export const products = pgTable(
+  'products',
+  {
+    // The public id: the one WordPress sites see in update URLs.
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    type: productType('type').notNull(),
+    slug: text('slug').notNull(),
+    name: text('name').notNull(),
+    homepage: text('homepage'),
+    author: text('author'),
+    authorHomepage: text('author_homepage'),
+    description: text('description').notNull().default(''),
+    installation: text('installation').notNull().default(''),
+    changelog: text('changelog').notNull().default(''),
+    free: boolean('free').notNull().default(false),
+    bannerLow: text('banner_low'),
+    bannerHigh: text('banner_high'),
+    icon1x: text('icon_1x'),
+    icon2x: text('icon_2x'),
+    liveVersionId: uuid('live_version_id'),
+    // Bumped on every change that alters what the update API answers (cache keys include it).
+    revision: bigint('revision', { mode: 'number' }).notNull().default(1),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('products_user_slug_idx').on(t.userId, t.type, t.slug), index('products_user_idx').on(t.userId)],
+);
+
+export const versions = pgTable(
+  'versions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    productId: uuid('product_id')
+      .notNull()
+      .references(() => products.id, { onDelete: 'cascade' }),
+    version: text('version').notNull(),
+    s3Key: text('s3_key').notNull(),
+    size: bigint('size', { mode: 'number' }).notNull(),
+    sha256: text('sha256').notNull(),
+    name: text('name').notNull(),
+    requires: text('requires'),
+    tested: text('tested'),
+    requiresPhp: text('requires_php'),
+    author: text('author'),
+    authorUri: text('author_uri'),
+    uri: text('uri'),
+    // Parsed readme.txt: sections, changelog entries and upgrade notices.
+    readme: jsonb('readme').$type<StoredReadme | null>(),
+    upgradeNotice: text('upgrade_notice'),
+    releasedAt: timestamp('released_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('versions_product_version_idx').on(t.productId, t.version), index('versions_product_idx').on(t.productId)],
+);
+
+export interface StoredReadme {
+  sections: Record<string, string>;
+  changelog: { version: string; body: string }[];
+  upgradeNotice: Record<string, string>;
+  shortDescription: string | null;
+}
+
+export const uploadStatus = pgEnum('upload_status', ['pending', 'finalized', 'refused']);
+
+/** Every presigned POST we hand out: finalize accepts only keys we issued, once. */
+export const uploads = pgTable(
+  'uploads',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    productId: uuid('product_id')
+      .notNull()
+      .references(() => products.id, { onDelete: 'cascade' }),
+    s3Key: text('s3_key').notNull(),
+    status: uploadStatus('status').notNull().default('pending'),
+    reasons: jsonb('reasons').$type<string[] | null>(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [uniqueIndex('uploads_key_idx').on(t.s3Key), index('uploads_product_idx').on(t.productId)],
+);

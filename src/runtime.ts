@@ -1,0 +1,78 @@
+import { S3Storage } from './adapters/storage/s3-storage';
+import { EMBEDDED_S3_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from './adapters/storage/embedded-s3';
+import type { Storage } from './adapters/storage/storage';
+import type { Config } from './config';
+import { openDatabase, type Database } from './db/client';
+import { migrate } from './db/migrate';
+import type { Logger } from './logger';
+import { createServices, type Services } from './services';
+import { resolveSecretKey } from './secret-key';
+
+export interface Runtime {
+  config: Config;
+  logger: Logger;
+  database: Database;
+  storage: Storage;
+  services: Services;
+  secretKey: string;
+  embeddedS3?: EmbeddedS3;
+  close(): Promise<void>;
+}
+
+/** Storage from config: real S3 / S3-compatible when configured, else the embedded s3rver. */
+export async function openStorage(config: Config, logger: Logger): Promise<{ storage: Storage; embedded?: EmbeddedS3 }> {
+  const c = config.s3;
+  if (!c.embedded) {
+    return {
+      storage: new S3Storage({
+        bucket: c.bucket,
+        region: c.region,
+        forcePathStyle: c.forcePathStyle,
+        ...(c.endpoint ? { endpoint: c.endpoint } : {}),
+        ...(c.publicEndpoint ? { publicEndpoint: c.publicEndpoint } : {}),
+        ...(c.accessKeyId ? { accessKeyId: c.accessKeyId } : {}),
+        ...(c.secretAccessKey ? { secretAccessKey: c.secretAccessKey } : {}),
+      }),
+    };
+  }
+  const origin = new URL(config.publicUrl);
+  const embedded = await startEmbeddedS3({ port: c.embeddedPort, dir: c.embeddedDir, bucket: c.bucket, corsOrigins: [origin.origin], logger });
+  // Browsers reach the embedded S3 on the same host name they use for Wharf.
+  const publicEndpoint = c.publicEndpoint ?? `${origin.protocol}//${origin.hostname}:${embedded.port}`;
+  const storage = new S3Storage({
+    bucket: c.bucket,
+    region: c.region,
+    forcePathStyle: true,
+    endpoint: `http://127.0.0.1:${embedded.port}`,
+    publicEndpoint,
+    ...EMBEDDED_S3_CREDENTIALS,
+  });
+  return { storage, embedded };
+}
+
+/** Everything the app needs, connected and migrated: shared by the server, the CLI and tests. */
+export async function openRuntime(config: Config, logger: Logger, opts: { migrate?: boolean } = {}): Promise<Runtime> {
+  const database = await openDatabase(config.database, logger);
+  try {
+    if (opts.migrate !== false) await migrate(database.db, logger);
+    const { storage, embedded } = await openStorage(config, logger);
+    const services = createServices({ config, logger, database, storage });
+    return {
+      config,
+      logger,
+      database,
+      storage,
+      services,
+      secretKey: resolveSecretKey(config),
+      ...(embedded ? { embeddedS3: embedded } : {}),
+      close: async () => {
+        await storage.close();
+        await embedded?.close();
+        await database.close();
+      },
+    };
+  } catch (err) {
+    await database.close().catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,70 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { sql } from 'drizzle-orm';
+import { openDatabase } from '../../../src/db/client';
+import { migrate, migrationsFolder } from '../../../src/db/migrate';
+import { rowsOf } from '../../../src/db/rows';
+import { createLogger } from '../../../src/logger';
+import { createTestDatabase } from '../../support/postgres';
+
+const logger = createLogger('silent');
+const root = path.resolve(__dirname, '../../..');
+
+test('the generated migrations match the schema (drizzle-kit generates nothing new)', () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-drizzle-'));
+  fs.cpSync(migrationsFolder(), out, { recursive: true });
+  const before = fs.readdirSync(out).sort();
+  const log = execFileSync(
+    path.join(root, 'node_modules/.bin/drizzle-kit'),
+    ['generate', '--dialect', 'postgresql', '--schema', './src/db/schema/index.ts', '--out', out],
+    { cwd: root, encoding: 'utf8' },
+  );
+  const after = fs.readdirSync(out).sort();
+  fs.rmSync(out, { recursive: true, force: true });
+  expect({ files: after, log: after.length === before.length ? '' : log }).toEqual({ files: before, log: '' });
+});
+
+test('several servers migrating one empty database at once apply each migration exactly once', async () => {
+  const db = await createTestDatabase();
+  const servers = await Promise.all([1, 2, 3, 4].map(() => openDatabase({ url: db.url, poolMax: 2, queryTimeoutMs: 20000, pglitePath: '' }, logger)));
+  try {
+    const applied = await Promise.all(servers.map((s) => migrate(s.db, logger)));
+    const total = fs.readdirSync(migrationsFolder()).filter((f) => f.endsWith('.sql')).length;
+    expect(applied.reduce((a, b) => a + b, 0)).toBe(total);
+    expect(applied.filter((n) => n > 0)).toHaveLength(1);
+    const rows = rowsOf<{ n: string }>(await servers[0]!.db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`));
+    expect(Number(rows[0]!.n)).toBe(total);
+    expect(await migrate(servers[0]!.db, logger)).toBe(0);
+  } finally {
+    await Promise.all(servers.map((s) => s.close()));
+    await db.drop();
+  }
+});
+
+test('PGlite data survives a restart of the embedded database', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-pglite-'));
+  const config = { url: undefined, poolMax: 1, queryTimeoutMs: 5000, pglitePath: dir };
+  const first = await openDatabase(config, logger);
+  await migrate(first.db, logger);
+  await first.db.execute(sql`insert into users (email, password_hash) values ('keep@example.com', 'x')`);
+  await first.close();
+  const second = await openDatabase(config, logger);
+  const rows = rowsOf<{ email: string }>(await second.db.execute(sql`select email from users`));
+  expect(rows.map((r) => r.email)).toEqual(['keep@example.com']);
+  expect(await migrate(second.db, logger)).toBe(0);
+  await second.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('a query against an unreachable database fails within our own deadline instead of hanging', async () => {
+  const database = await openDatabase(
+    { url: 'postgres://postgres@127.0.0.1:1,127.0.0.1:2/none?target_session_attrs=primary', poolMax: 1, queryTimeoutMs: 1500, pglitePath: '' },
+    logger,
+  );
+  const started = Date.now();
+  await expect(database.ping()).rejects.toThrow();
+  expect(Date.now() - started).toBeLessThan(5000);
+  await database.close().catch(() => undefined);
+});

@@ -1,0 +1,234 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import postgres from 'postgres';
+import { REPO, startTopology, type Topology } from '../../support/topology';
+
+/**
+ * Faults on the whole topology (nginx, 3 app servers, Patroni, memcached, S3) under load from a
+ * bounded loop of fetches on loopback. Needs `npm run build` first; fails (never skips) without it.
+ */
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Sample {
+  at: number;
+  status: number; // 0 = network error or timeout
+  error?: string;
+}
+
+interface LoadReport {
+  total: number;
+  failed: Sample[];
+  byStatus: Record<string, number>;
+  samples: Sample[];
+}
+
+type MakeRequest = (n: number) => { url: string; init?: RequestInit };
+
+/**
+ * Runs `concurrency` workers issuing requests until stop() or `maxMs`. A failure is what a
+ * client would see as the service failing: a 5xx, a network error, or no answer within 5 s.
+ */
+function startLoad(make: MakeRequest, opts: { concurrency?: number; maxMs?: number; label: string }) {
+  const samples: Sample[] = [];
+  const t0 = Date.now();
+  let stopped = false;
+  let n = 0;
+  const worker = async () => {
+    while (!stopped && Date.now() - t0 < (opts.maxMs ?? 60_000)) {
+      const { url, init } = make(n++);
+      const at = Date.now();
+      try {
+        const res = await fetch(url, { ...init, signal: AbortSignal.timeout(5000) });
+        await res.arrayBuffer();
+        samples.push({ at, status: res.status });
+      } catch (err) {
+        samples.push({ at, status: 0, error: (err as Error).name === 'TimeoutError' ? 'timeout' : String((err as Error).cause ?? err) });
+      }
+    }
+  };
+  const workers = Array.from({ length: opts.concurrency ?? 8 }, worker);
+  return {
+    stop: async (): Promise<LoadReport> => {
+      stopped = true;
+      await Promise.all(workers);
+      const byStatus: Record<string, number> = {};
+      for (const s of samples) byStatus[s.status] = (byStatus[s.status] ?? 0) + 1;
+      const failed = samples.filter((s) => s.status === 0 || s.status >= 500);
+      const secs = ((Date.now() - t0) / 1000).toFixed(1);
+      console.log(`[faults] ${opts.label}: ${samples.length} requests in ${secs}s, ${failed.length} failed, by status ${JSON.stringify(byStatus)}`);
+      return { total: samples.length, failed, byStatus, samples };
+    },
+  };
+}
+
+function run(cmd: string, args: string[], env: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { cwd: REPO, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env }, timeout: 60_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${cmd} ${args.join(' ')}: ${err.message}\n${stderr}`)) : resolve(stdout),
+    );
+  });
+}
+
+const appPid = (t: Topology, n: number) => fs.readFileSync(path.join(t.dir, 'pids', `app-${n}.pid`), 'utf8').trim();
+const appRelease = (t: Topology, n: number) => fs.readFileSync(path.join(t.dir, 'apps', `app-${n}`, 'release'), 'utf8').trim();
+
+async function allReady(t: Topology): Promise<boolean> {
+  const res = await Promise.all(t.appPorts.map((p) => fetch(`http://127.0.0.1:${p}/readyz`, { signal: AbortSignal.timeout(3000) }).then((r) => r.ok, () => false)));
+  return res.every(Boolean);
+}
+
+describe('production topology under faults', () => {
+  let topo: Topology;
+  let apiKey: string;
+  let productId: string;
+  const auth = () => ({ authorization: `Bearer ${apiKey}` });
+  // The hot path WordPress sites hit, plus an authenticated read that always reaches the database.
+  const readMix: MakeRequest = (n) =>
+    n % 2 === 0
+      ? { url: `${topo.nginxUrl}/api/v1/updates/${productId}?installed_version=1.0.0&checking_for_updates=1` }
+      : { url: `${topo.nginxUrl}/api/v1/products/${productId}`, init: { headers: auth() } };
+
+  beforeAll(async () => {
+    if (!fs.existsSync(path.join(REPO, 'dist/src/server.js'))) throw new Error('dist/src/server.js is missing: run `npm run build` first');
+    topo = await startTopology({ apps: 3 });
+    console.log(`[faults] topology up (etcd, 3 Patroni, memcached, S3, 3 apps, nginx) in ${topo.startupMs} ms`);
+    const env = topo.appEnv;
+    await run('node', ['dist/src/cli.js', 'user:create', '--email', 'faults@example.com', '--password', 'correct-horse-battery'], env);
+    apiKey = (await run('node', ['dist/src/cli.js', 'apikey:create', '--email', 'faults@example.com'], env)).trim();
+    const res = await fetch(`${topo.nginxUrl}/api/v1/products`, {
+      method: 'POST',
+      headers: { ...auth(), 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'plugin', slug: 'fault-probe', name: 'Fault probe' }),
+    });
+    expect(res.status).toBe(201);
+    productId = ((await res.json()) as { id: string }).id;
+  }, 180_000);
+
+  afterAll(async () => {
+    await topo?.stop();
+  }, 120_000);
+
+  test('three app servers started together on an empty database applied the migrations once', async () => {
+    const journal = JSON.parse(fs.readFileSync(path.join(REPO, 'drizzle/meta/_journal.json'), 'utf8')) as { entries: unknown[] };
+    const sql = postgres(topo.databaseUrl, { max: 1, connect_timeout: 5, onnotice: () => undefined });
+    try {
+      const rows = await sql<{ hash: string; n: number }[]>`select hash, count(*)::int as n from drizzle.__drizzle_migrations group by hash`;
+      expect(rows.length).toBe(journal.entries.length);
+      expect(rows.every((r) => r.n === 1)).toBe(true);
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+    const logs = [1, 2, 3].map((n) => fs.readFileSync(path.join(topo.dir, 'logs', `app-${n}.log`), 'utf8'));
+    const appliers = logs.filter((l) => l.includes('migrations applied'));
+    console.log(`[faults] migrations: ${journal.entries.length} applied by ${appliers.length} of 3 servers started at once`);
+    expect(appliers.length).toBe(1);
+  });
+
+  test('kill -9 of an app server under load: no request fails', async () => {
+    const load = startLoad(readMix, { label: 'kill -9 app-2', maxMs: 20_000 });
+    await sleep(1500);
+    await topo.killApp(2);
+    await sleep(3000);
+    const report = await load.stop();
+    expect(report.total).toBeGreaterThan(100);
+    expect(report.failed).toEqual([]);
+    await topo.startApp(2);
+  }, 60_000);
+
+  test('memcached stopped under load: still serving; restarted: still serving', async () => {
+    const load = startLoad(readMix, { label: 'memcached stop/start', maxMs: 30_000 });
+    await sleep(1500);
+    await topo.stopMemcached();
+    await sleep(3000);
+    await topo.startMemcached();
+    await sleep(2000);
+    const report = await load.stop();
+    expect(report.total).toBeGreaterThan(100);
+    expect(report.failed).toEqual([]);
+  }, 60_000);
+
+  test('rolling deploy under load: every read and every write succeeds', async () => {
+    const before = [1, 2, 3].map((n) => appRelease(topo, n));
+    const reads = startLoad(readMix, { label: 'rolling deploy, reads', maxMs: 120_000 });
+    // Writes too: a server leaves nginx before it drains, so no POST is ever cut off.
+    const writes = startLoad(
+      (n) => ({
+        url: `${topo.nginxUrl}/api/v1/products`,
+        init: { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ type: 'plugin', slug: `deploy-${n}`, name: `Deploy ${n}` }) },
+      }),
+      { label: 'rolling deploy, writes', concurrency: 2, maxMs: 120_000 },
+    );
+    const lines: string[] = [];
+    const result = await topo.deploy({ skipBuild: true, onLine: (l) => lines.push(l) });
+    const [r, w] = await Promise.all([reads.stop(), writes.stop()]);
+    console.log(`[faults] deploy output:\n${lines.join('\n')}`);
+    expect(result.code).toBe(0);
+    expect(lines.some((l) => l.includes('[2/3] app-2: draining'))).toBe(true);
+    expect(r.failed).toEqual([]);
+    expect(w.failed).toEqual([]);
+    expect(w.byStatus['201']).toBe(w.total);
+    const after = [1, 2, 3].map((n) => appRelease(topo, n));
+    after.forEach((rel, i) => expect(rel).not.toBe(before[i]));
+    expect(new Set(after).size).toBe(1);
+  }, 180_000);
+
+  test('a new build that never gets ready is rolled back; the deploy fails and no request does', async () => {
+    const good = [1, 2, 3].map((n) => appRelease(topo, n));
+    const broken = await topo.createRelease();
+    // Listens, but never answers /readyz with 200: the deploy must give up on it.
+    fs.writeFileSync(
+      path.join(broken, 'dist/src/server.js'),
+      "require('node:http').createServer((q, s) => { s.statusCode = 503; s.end('broken build'); }).listen(Number(process.env.PORT), process.env.HOST);\n",
+    );
+    const load = startLoad(readMix, { label: 'failed deploy + rollback', maxMs: 120_000 });
+    const lines: string[] = [];
+    const result = await topo.deploy({ release: broken, readyTimeout: 3, onLine: (l) => lines.push(l) });
+    const report = await load.stop();
+    console.log(`[faults] failed deploy output:\n${lines.join('\n')}\n${result.stderr}`);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/rolling back/);
+    expect([1, 2, 3].map((n) => appRelease(topo, n))).toEqual(good);
+    expect(await allReady(topo)).toBe(true);
+    expect(report.failed).toEqual([]);
+  }, 180_000);
+
+  test('primary killed under load: apps recover without a restart, writes succeed again within ~15 s', async () => {
+    const pids = [1, 2, 3].map((n) => appPid(topo, n));
+    const load = startLoad(readMix, { label: 'kill the PostgreSQL primary', maxMs: 60_000 });
+    await sleep(1500);
+    const killedAt = Date.now();
+    const killedPort = await topo.killPrimary();
+
+    let writeOkAfter = -1;
+    for (let i = 0; Date.now() - killedAt < 45_000; i++) {
+      const res = await fetch(`${topo.nginxUrl}/api/v1/products`, {
+        method: 'POST',
+        headers: { ...auth(), 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'plugin', slug: `failover-${i}`, name: `Failover ${i}` }),
+        signal: AbortSignal.timeout(5000),
+      }).catch(() => undefined);
+      if (res?.status === 201) {
+        writeOkAfter = Date.now() - killedAt;
+        break;
+      }
+      await sleep(250);
+    }
+    // Once writes work again, reads must be clean too: a steady window with no failure.
+    await sleep(1000);
+    const steadyFrom = Date.now();
+    await sleep(3000);
+    const report = await load.stop();
+    const lastFailure = Math.max(0, ...report.failed.map((s) => s.at - killedAt));
+    console.log(
+      `[faults] primary :${killedPort} killed → first write OK after ${writeOkAfter} ms; ` +
+        `${report.failed.length} failed reads, the last ${lastFailure} ms after the kill; new primary :${await topo.primaryPort()}`,
+    );
+    expect(writeOkAfter).toBeGreaterThan(0);
+    expect(writeOkAfter).toBeLessThan(15_000);
+    expect(report.failed.filter((s) => s.at >= steadyFrom)).toEqual([]);
+    expect([1, 2, 3].map((n) => appPid(topo, n))).toEqual(pids);
+    expect(await allReady(topo)).toBe(true);
+  }, 120_000);
+});

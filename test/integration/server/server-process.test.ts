@@ -1,0 +1,112 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(__dirname, '../../..');
+
+beforeAll(() => {
+  // The README's start path runs the built server; build it once for these tests.
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+function startServer(env: Record<string, string>): { child: ChildProcess; output: () => string } {
+  let out = '';
+  const child = spawn(process.execPath, ['dist/src/server.js'], { cwd: root, env: { PATH: process.env.PATH!, ...env } });
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  return { child, output: () => out };
+}
+
+async function waitFor(url: string, ms = 30000): Promise<Response> {
+  const until = Date.now() + ms;
+  for (;;) {
+    try {
+      return await fetch(url);
+    } catch (err) {
+      if (Date.now() > until) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+test('a bad environment value stops the server with a clear message and exit code 1', async () => {
+  const { child, output } = startServer({ PORT: 'abc', S3_ENDPOINT: 'not a url' });
+  expect(await exited(child)).toBe(1);
+  expect(output()).toMatch(/Invalid configuration/);
+  expect(output()).toMatch(/PORT/);
+  expect(output()).toMatch(/S3_ENDPOINT/);
+});
+
+test('on embedded defaults it serves, is ready, keeps data across a restart, and drains on SIGTERM', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-srv-'));
+  const [port, s3] = [await freePort(), await freePort()];
+  const env = { PORT: String(port), EMBEDDED_S3_PORT: String(s3), DATA_DIR: dataDir, LOG_LEVEL: 'info' };
+  let server = startServer(env);
+  try {
+    expect((await waitFor(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ checks: { database: 'ok', storage: 'ok' } });
+
+    // Fingerprinted assets: the page names the current hash; the file is cached for a year.
+    const page = await (await fetch(`http://127.0.0.1:${port}/login`)).text();
+    const css = /href="(\/assets\/app\.[0-9a-f]{12}\.css)"/.exec(page)![1]!;
+    const asset = await fetch(`http://127.0.0.1:${port}${css}`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+
+    const signup = await fetch(`http://127.0.0.1:${port}/signup`);
+    const cookie = signup.headers.getSetCookie()[0]!.split(';')[0]!;
+    const csrf = /name="csrf-token" content="([^"]+)"/.exec(await signup.text())![1]!;
+    const created = await fetch(`http://127.0.0.1:${port}/signup`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ _csrf: csrf, email: 'persist@example.com', password: 'correct horse battery staple' }),
+    });
+    expect(created.status).toBe(302);
+    const session = created.headers.getSetCookie().find((c) => c.startsWith('wharf_session='))!.split(';')[0]!;
+
+    // An in-flight request (body still arriving) is finished after SIGTERM, then the server exits 0.
+    const sock = net.connect(port, '127.0.0.1');
+    await new Promise((r) => sock.once('connect', r));
+    const body = 'email=x%40example.com&password=y';
+    sock.write(`POST /login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
+    await new Promise((r) => setTimeout(r, 200));
+    const exit = exited(server.child);
+    server.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    let reply = '';
+    sock.on('data', (d) => (reply += d));
+    sock.write(body.slice(10));
+    await new Promise((r) => sock.once('close', r));
+    expect(reply).toMatch(/^HTTP\/1\.1 403/); // answered (no CSRF token), not dropped
+    expect(await exit).toBe(0);
+    expect(server.output()).toMatch(/draining/);
+
+    server = startServer(env);
+    await waitFor(`http://127.0.0.1:${port}/healthz`);
+    const after = await fetch(`http://127.0.0.1:${port}/products`, { headers: { cookie: session } });
+    expect(after.status).toBe(200);
+    expect(await after.text()).toContain('persist@example.com');
+  } finally {
+    server.child.kill('SIGTERM');
+    await exited(server.child).catch(() => undefined);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+});
