@@ -11,7 +11,8 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=local/lib.sh
 source "$HERE/local/lib.sh"
-TOPOLOGY="$HERE/local/topology.sh"
+# Children must not inherit the deploy lock (fd 9): app servers outlive this script.
+topo() { "$HERE/local/topology.sh" "$@" 9>&-; }
 
 INVENTORY="${1:-}"; [[ $# -gt 0 ]] && shift
 [[ -n "$INVENTORY" && -f "$INVENTORY" ]] || die "usage: deploy.sh <inventory> [--skip-build] [--release DIR] [--ready-timeout S] [--drain-timeout S]"
@@ -76,7 +77,7 @@ nginx_set() {
   local down="$1" n
   for n in "${NGINX_NAMES[@]}"; do
     if is_local "$n"; then
-      "$TOPOLOGY" nginx-upstream --state "$(need_kv "$n" state)" ${down:+--down "$down"} >/dev/null
+      topo nginx-upstream --state "$(need_kv "$n" state)" ${down:+--down "$down"} >/dev/null
     else
       local dir; dir="$(kv "$n" conf_dir /etc/wharf)"
       render_upstream "$down" "${ALL_ADDRS[@]}" | on "$(kv "$n" ssh)" \
@@ -95,7 +96,7 @@ current_release_of() { # <app>: the release dir the server runs now
 
 app_stop() {
   local a="$1"
-  if is_local "$a"; then WHARF_DRAIN_TIMEOUT="$DRAIN_TIMEOUT" "$TOPOLOGY" app-stop "$(need_kv "$a" index)" --state "$(need_kv "$a" state)" >/dev/null
+  if is_local "$a"; then WHARF_DRAIN_TIMEOUT="$DRAIN_TIMEOUT" topo app-stop "$(need_kv "$a" index)" --state "$(need_kv "$a" state)" >/dev/null
   else on "$(kv "$a" ssh)" "sudo systemctl stop $(need_kv "$a" unit)"; fi
 }
 
@@ -103,7 +104,7 @@ app_stop() {
 app_start() {
   local a="$1" rel="$2"
   if is_local "$a"; then
-    "$TOPOLOGY" app-start "$(need_kv "$a" index)" --release "$rel" --ready-timeout "$READY_TIMEOUT" --state "$(need_kv "$a" state)" >/dev/null
+    topo app-start "$(need_kv "$a" index)" --release "$rel" --ready-timeout "$READY_TIMEOUT" --state "$(need_kv "$a" state)" >/dev/null
   else
     on "$(kv "$a" ssh)" "ln -sfn $rel $(kv "$a" root /opt/wharf)/current && sudo systemctl start $(need_kv "$a" unit)"
     wait_for "$READY_TIMEOUT" "$a /readyz" ready "$a"
@@ -127,7 +128,7 @@ for a in "${APP_NAMES[@]}"; do
     st="$(need_kv "$a" state)"
     if [[ -z "${LOCAL_RELEASE[$st]:-}" ]]; then
       if [[ -n "$RELEASE_SRC" ]]; then LOCAL_RELEASE[$st]="$RELEASE_SRC"
-      else LOCAL_RELEASE[$st]="$("$TOPOLOGY" release --state "$st" | tail -1)"; fi
+      else LOCAL_RELEASE[$st]="$(topo release --state "$st" | tail -1)"; fi
       log "release: $(basename "${LOCAL_RELEASE[$st]}")"
     fi
     NEW[$a]="${LOCAL_RELEASE[$st]}"
@@ -154,7 +155,7 @@ done
 log "migrate: on $FIRST"
 if is_local "$FIRST"; then
   mapfile -t envs <"$(need_kv "$FIRST" state)/app.env"
-  env -C "${NEW[$FIRST]}" "${envs[@]}" timeout 300 node dist/src/cli.js migrate || die "migrations failed; nothing was restarted"
+  env -C "${NEW[$FIRST]}" -i "PATH=$PATH" "HOME=${HOME:-/root}" "${envs[@]}" timeout 300 node dist/src/cli.js migrate 9>&- || die "migrations failed; nothing was restarted"
 else
   on "$(kv "$FIRST" ssh)" "cd ${NEW[$FIRST]} && sudo -u $(kv "$FIRST" user wharf) sh -c 'set -a; . $(kv "$FIRST" env /etc/wharf/wharf.env); exec timeout 300 node dist/src/cli.js migrate'" ||
     die "migrations failed; nothing was restarted"

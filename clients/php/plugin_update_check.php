@@ -328,9 +328,13 @@ if (!class_exists(__NAMESPACE__ . '\\Client', false)) {
                 'timeout' => self::TIMEOUT,
                 'redirection' => 2,
                 'user-agent' => $this->userAgent(),
-                'headers' => array('Accept' => 'application/json', 'X-Wharf-Client' => self::VERSION),
-                // POST keeps the purchase code out of server and proxy access logs.
-                'body' => array(
+                'headers' => array(
+                    'Accept' => 'application/json',
+                    'Content-Type' => 'application/x-www-form-urlencoded',
+                    'X-Wharf-Client' => self::VERSION,
+                ),
+                // POST keeps the purchase code out of access logs; encoded here as WordPress < 6.2 trips PHP 8.1 deprecations.
+                'body' => http_build_query(array(
                     'installed_version' => $this->installedVersion(),
                     'php' => PHP_VERSION,
                     'locale' => get_locale(),
@@ -338,7 +342,7 @@ if (!class_exists(__NAMESPACE__ . '\\Client', false)) {
                     'license' => $this->getLicenseCode(),
                     'domain' => home_url(),
                     'wp' => $this->wpVersion(),
-                ),
+                ), '', '&'),
             ));
             if (is_wp_error($response)) {
                 return sprintf('Could not reach the update server: %s', $response->get_error_message());
@@ -417,8 +421,11 @@ if (!class_exists(__NAMESPACE__ . '\\Client', false)) {
 
         public function checkLinkUrl(): string
         {
-            $url = add_query_arg('wharf_uc_check', $this->productId, self_admin_url($this->kind() . 's.php'));
-            return wp_nonce_url($url, 'wharf_uc_check_' . $this->productId);
+            // Not wp_nonce_url(): it returns HTML-escaped text, and callers escape with esc_url() themselves.
+            return add_query_arg(array(
+                'wharf_uc_check' => $this->productId,
+                '_wpnonce' => wp_create_nonce('wharf_uc_check_' . $this->productId),
+            ), self_admin_url($this->kind() . 's.php'));
         }
 
         // ---- HTTP helpers ----

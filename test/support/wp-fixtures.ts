@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { renderClientFile } from '../../src/services/client-files.service';
 import { phpString, type WordPressSite } from './wordpress';
@@ -109,7 +110,9 @@ export function buildTestTheme(opts: FixtureOptions): string {
 
 /** Zips dir as <topFolder>/… (a folder name unlike the installed one exercises the rename on update). */
 export function zipDir(dir: string, zipPath: string, topFolder = path.basename(dir)): string {
-  const staging = fs.mkdtempSync(path.join(path.dirname(zipPath), '.zip-'));
+  zipPath = path.resolve(zipPath);
+  fs.mkdirSync(path.dirname(zipPath), { recursive: true });
+  const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-zip-'));
   try {
     fs.cpSync(dir, path.join(staging, topFolder), { recursive: true });
     fs.rmSync(zipPath, { force: true });
@@ -171,15 +174,24 @@ export interface UpgradeResult {
   active: boolean;
 }
 
+// upgrade() returns null when the download fails: the skin is where WordPress reports errors.
+const SKIN = `
+    require_once ABSPATH . 'wp-admin/includes/class-wp-upgrader.php';
+    $skin = new class extends Automatic_Upgrader_Skin {
+        public $errors = array();
+        public function error($errors) {
+            $this->errors[] = is_wp_error($errors) ? $errors->get_error_message() : (string) $errors;
+            parent::error($errors);
+        }
+    };`;
 const UPGRADE_RESULT = `
-    $error = is_wp_error($result) ? $result->get_error_message() : (is_wp_error($skin->result) ? $skin->result->get_error_message() : null);
+    $error = is_wp_error($result) ? $result->get_error_message() : ($skin->errors ? implode("\n", $skin->errors) : null);
     $messages = array_map('wp_strip_all_tags', $skin->get_upgrade_messages());`;
 
 /** Plugin_Upgrader as WordPress runs it, then re-activation as the Plugins screen does (upgrade() deactivates). */
 export function upgradePlugin(site: WordPressSite, file = TEST_PLUGIN_FILE): Promise<UpgradeResult> {
   return site.evalPhp<UpgradeResult>(`
-    require_once ABSPATH . 'wp-admin/includes/class-wp-upgrader.php';
-    $skin = new Automatic_Upgrader_Skin();
+    ${SKIN}
     $result = (new Plugin_Upgrader($skin))->upgrade(${phpString(file)});
     ${UPGRADE_RESULT}
     if ($result === true) { activate_plugin(${phpString(file)}); }
@@ -190,8 +202,7 @@ export function upgradePlugin(site: WordPressSite, file = TEST_PLUGIN_FILE): Pro
 /** Theme_Upgrader as WordPress runs it. */
 export function upgradeTheme(site: WordPressSite, stylesheet = TEST_THEME_SLUG): Promise<UpgradeResult> {
   return site.evalPhp<UpgradeResult>(`
-    require_once ABSPATH . 'wp-admin/includes/class-wp-upgrader.php';
-    $skin = new Automatic_Upgrader_Skin();
+    ${SKIN}
     $result = (new Theme_Upgrader($skin))->upgrade(${phpString(stylesheet)});
     ${UPGRADE_RESULT}
     wp_clean_themes_cache();

@@ -1,0 +1,184 @@
+import crypto from 'node:crypto';
+import { startTestApp, type DbKind, type TestApp } from '../../support/app';
+import { api, createApiKey } from '../../support/api-client';
+import { pluginZip, postToS3, README, themeZip } from '../../support/releases';
+import { WebClient } from '../../support/web-client';
+import { buildZip, phpWithHeaders, zipBombEntry } from '../../support/zip-builder';
+
+async function newProduct(web: WebClient, type: 'plugin' | 'theme', slug: string) {
+  await web.get('/products/new');
+  const res = await web.post('/products', { type, slug, name: `Product ${slug}` });
+  return /\/products\/([0-9a-f-]{36})/.exec(res.location!)![1]!;
+}
+
+/** The JavaScript path of the upload page: presign, POST the bytes to S3, finalize. */
+async function uploadLikeTheBrowser(web: WebClient, productId: string, zip: Buffer) {
+  await web.get(`/products/${productId}/releases/new`);
+  const presign = await web.postJson(`/products/${productId}/uploads`);
+  expect(presign.status).toBe(201);
+  const post = JSON.parse(presign.text);
+  const s3 = await postToS3(post, zip);
+  expect(s3.status).toBe(204);
+  const fin = await web.postJson(`/products/${productId}/uploads/${post.uploadId}/finalize`);
+  return { status: fin.status, body: JSON.parse(fin.text), key: post.key as string };
+}
+
+describe.each<DbKind>(['pglite', 'postgres'])('releases uploaded straight to S3 (%s)', (db) => {
+  let app: TestApp;
+  let web: WebClient;
+  beforeAll(async () => {
+    app = await startTestApp({ db });
+    web = new WebClient(app.url);
+    await web.signUp(`uploads-${db}@example.com`);
+  });
+  afterAll(() => app.stop());
+
+  test('presign → POST to S3 → finalize records the version with size, sha256 and readme data', async () => {
+    const id = await newProduct(web, 'plugin', 'acme-seo');
+    const zip = pluginZip('acme-seo', '1.0', { readme: README });
+    const up = await uploadLikeTheBrowser(web, id, zip);
+    expect(up).toMatchObject({ status: 201, body: { version: '1.0' } });
+    expect(up.key).toMatch(new RegExp(`^vendors/[0-9a-f-]{36}/products/${id}/releases/[0-9a-f-]{36}\\.zip$`));
+
+    const page = await web.get(`/products/${id}`);
+    expect(page.text).toContain('data-version="1.0"');
+    expect(page.text).toContain(crypto.createHash('sha256').update(zip).digest('hex'));
+
+    const key = await createApiKey(web);
+    const versions = await api(app.url, key, 'GET', `/api/v1/products/${id}/versions`);
+    expect(versions.json.versions).toEqual([
+      expect.objectContaining({ version: '1.0', live: true, size: zip.length, sha256: crypto.createHash('sha256').update(zip).digest('hex'), requires: '5.8', tested: '6.4', requires_php: '7.4' }),
+    ]);
+    // The bytes are in the real S3 under that key.
+    const head = await app.runtime.storage.head(up.key);
+    expect(head?.size).toBe(zip.length);
+  });
+
+  test('a refused zip is deleted from S3 and the reason is given exactly', async () => {
+    const id = await newProduct(web, 'plugin', 'acme-cache');
+    const bad = buildZip([{ name: 'acme-cache-1.2/' }, { name: 'acme-cache-1.2/acme-cache.php', data: phpWithHeaders({ 'Plugin Name': 'Cache', Version: '1.2' }) }]);
+    const up = await uploadLikeTheBrowser(web, id, bad);
+    expect(up.status).toBe(422);
+    expect(up.body.error.reasons.join(' ')).toMatch(/"acme-cache-1\.2".*"acme-cache"/);
+    expect(await app.runtime.storage.head(up.key)).toBeNull();
+    expect((await web.get(`/products/${id}`)).text).not.toContain('data-version=');
+
+    const bomb = buildZip([{ name: 'acme-cache/' }, { name: 'acme-cache/acme-cache.php', data: phpWithHeaders({ 'Plugin Name': 'Cache', Version: '2.0' }) }, zipBombEntry('acme-cache/zeros.bin', 200)]);
+    const refused = await uploadLikeTheBrowser(web, id, bomb);
+    expect(refused.status).toBe(422);
+    expect(refused.body.error.reasons.join(' ')).toMatch(/compress|ratio|uncompressed/i);
+    expect(await app.runtime.storage.head(refused.key)).toBeNull();
+  });
+
+  test('without JavaScript: the form posts to S3, S3 redirects back, and the release is finalized', async () => {
+    const id = await newProduct(web, 'theme', 'harbor');
+    const page = await web.get(`/products/${id}/releases/new`);
+    const action = /<form id="upload-form" method="post" action="([^"]+)"/.exec(page.text)![1]!;
+    const fields = Object.fromEntries([...page.text.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1]!, m[2]!.replace(/&#34;/g, '"').replace(/&amp;/g, '&')]));
+    delete fields._csrf;
+    expect(fields.success_action_redirect).toMatch(new RegExp(`^${app.url}/products/${id}/uploads/[0-9a-f-]{36}/complete$`));
+    const s3 = await postToS3({ url: action, fields }, themeZip('harbor', '2.0'));
+    expect(s3.status).toBe(303);
+    const back = new URL(s3.headers.get('location')!);
+    const done = await web.get(back.pathname + back.search);
+    expect(done.status).toBe(303);
+    expect(done.location).toBe(`/products/${id}?notice=released`);
+    expect((await web.get(done.location!)).text).toMatch(/data-version="2\.0"[^>]*class="live"/);
+
+    // The same flow with a bad zip lands back on the upload page with the reason.
+    const again = await web.get(`/products/${id}/releases/new`);
+    const f2 = Object.fromEntries([...again.text.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1]!, m[2]!.replace(/&#34;/g, '"').replace(/&amp;/g, '&')]));
+    delete f2._csrf;
+    const s3b = await postToS3({ url: action, fields: f2 }, themeZip('harbor', '2.0'));
+    const back2 = new URL(s3b.headers.get('location')!);
+    const refused = await web.get(back2.pathname + back2.search);
+    expect(refused.status).toBe(422);
+    expect(refused.text).toContain('Version 2.0 is already released');
+  });
+
+  test('versions are kept: an older one can be made live (rollback) and a non-live one deleted with its object', async () => {
+    const id = await newProduct(web, 'plugin', 'acme-roll');
+    const keys: Record<string, string> = {};
+    for (const v of ['1.0', '1.1', '1.2']) keys[v] = (await uploadLikeTheBrowser(web, id, pluginZip('acme-roll', v))).key;
+    let page = await web.get(`/products/${id}`);
+    expect(page.text).toMatch(/data-version="1\.2"[^>]*class="live"/);
+
+    const live11 = /data-version="1\.1"[\s\S]*?action="(\/products\/[^"]+\/versions\/[0-9a-f-]{36}\/live)"/.exec(page.text)![1]!;
+    expect((await web.post(live11)).status).toBe(303);
+    page = await web.get(`/products/${id}`);
+    expect(page.text).toMatch(/data-version="1\.1"[^>]*class="live"/);
+
+    // The live version cannot be deleted; 1.2 (no longer live) can, and its object goes too.
+    const del12 = /data-version="1\.2"[\s\S]*?action="(\/products\/[^"]+\/versions\/[0-9a-f-]{36}\/delete)"/.exec(page.text)![1]!;
+    expect((await web.post(del12)).status).toBe(303);
+    expect(await app.runtime.storage.head(keys['1.2']!)).toBeNull();
+    expect(await app.runtime.storage.head(keys['1.1']!)).not.toBeNull();
+
+    const key = await createApiKey(web);
+    const live = await api(app.url, key, 'DELETE', `/api/v1/products/${id}/versions/1.1`);
+    expect(live.status).toBe(409);
+    expect(live.json.error.code).toBe('version_live');
+    // Backfilling an older version does not change what is live.
+    await uploadLikeTheBrowser(web, id, pluginZip('acme-roll', '0.9'));
+    const list = await api(app.url, key, 'GET', `/api/v1/products/${id}/versions`);
+    expect(list.json.versions.map((v: any) => `${v.version}${v.live ? '*' : ''}`)).toEqual(['1.1*', '1.0', '0.9']);
+  });
+
+  test('the vendor API runs the same pipeline: uploads → S3 → versions, with 422 reasons', async () => {
+    const key = await createApiKey(web, 'ci');
+    const product = await api(app.url, key, 'POST', '/api/v1/products', { type: 'plugin', name: 'API Plugin', slug: 'api-plugin' });
+    const post = await api(app.url, key, 'POST', `/api/v1/products/${product.json.id}/uploads`);
+    expect(post.status).toBe(201);
+    expect(await postToS3(post.json, pluginZip('api-plugin', '3.0.1'))).toMatchObject({ status: 204 });
+    const v = await api(app.url, key, 'POST', `/api/v1/products/${product.json.id}/versions`, { key: post.json.key });
+    expect(v.status).toBe(201);
+    expect(v.json).toMatchObject({ version: '3.0.1', live: true });
+    const again = await api(app.url, key, 'POST', `/api/v1/products/${product.json.id}/versions`, { key: post.json.key });
+    expect(again.status).toBe(409);
+
+    const post2 = await api(app.url, key, 'POST', `/api/v1/products/${product.json.id}/uploads`);
+    await postToS3(post2.json, buildZip([{ name: 'api-plugin/' }, { name: 'api-plugin/readme.txt', data: 'hi' }]));
+    const refused = await api(app.url, key, 'POST', `/api/v1/products/${product.json.id}/versions`, { key: post2.json.key });
+    expect(refused.status).toBe(422);
+    expect(refused.json.error.code).toBe('package_rejected');
+    expect(refused.json.error.reasons.join(' ')).toMatch(/Plugin Name/);
+
+    const post3 = await api(app.url, key, 'POST', `/api/v1/products/${product.json.id}/uploads`);
+    const nothing = await api(app.url, key, 'POST', `/api/v1/products/${product.json.id}/versions`, { key: post3.json.key });
+    expect(nothing.status).toBe(422);
+    expect(nothing.json.error.message).toMatch(/No file arrived/);
+    expect((await api(app.url, key, 'POST', `/api/v1/products/${product.json.id}/versions`, { key: 'vendors/other/key.zip' })).status).toBe(404);
+  });
+});
+
+test('the presigned POST policy carries the key, size range, content type and a 15-minute expiry', async () => {
+  const app = await startTestApp({ env: { MAX_UPLOAD_BYTES: String(5 * 1024 * 1024) } });
+  try {
+    const web = new WebClient(app.url);
+    await web.signUp('policy@example.com');
+    const id = await newProduct(web, 'plugin', 'policy-check');
+    await web.get(`/products/${id}/releases/new`);
+    const before = Date.now();
+    const post = JSON.parse((await web.postJson(`/products/${id}/uploads`)).text);
+    const policy = JSON.parse(Buffer.from(post.fields.Policy, 'base64').toString('utf8'));
+    const expires = Date.parse(policy.expiration);
+    expect(expires - before).toBeGreaterThan(14.5 * 60_000);
+    expect(expires - before).toBeLessThan(15.5 * 60_000);
+    expect(policy.conditions).toEqual(
+      expect.arrayContaining([
+        { key: post.key },
+        { bucket: 'wharf' },
+        ['content-length-range', 1, 5 * 1024 * 1024],
+        ['eq', '$Content-Type', 'application/zip'],
+      ]),
+    );
+    expect(post.fields['Content-Type']).toBe('application/zip');
+    expect(post.fields.key).toBe(post.key);
+    expect(post.key.startsWith(`vendors/`)).toBe(true);
+    expect(post.key).toContain(`/products/${id}/releases/`);
+    expect(post.fields['X-Amz-Algorithm']).toBe('AWS4-HMAC-SHA256');
+    expect(post.fields['X-Amz-Signature']).toMatch(/^[0-9a-f]{64}$/);
+  } finally {
+    await app.stop();
+  }
+});
