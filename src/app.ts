@@ -1,16 +1,20 @@
 import path from 'node:path';
+import type { RequestListener } from 'node:http';
 import express, { type Express } from 'express';
 import type { Storage } from './adapters/storage/storage';
 import type { Config } from './config';
 import type { Database } from './db/client';
 import { errorHandler, notFound } from './http/error-handler';
+import { fastPath } from './http/fast-path';
 import { requireApiKey } from './http/middleware/api-auth';
 import { requestLog } from './http/middleware/request-log';
 import { loadSession, requireUser, verifyCsrf } from './http/middleware/session';
 import { buildAssetManifest, type AssetManifest } from './lib/assets';
 import type { Logger } from './logger';
 import { accountRoutes } from './routes/account.routes';
+import { licensesApi } from './routes/api/licenses.api';
 import { productsApi } from './routes/api/products.api';
+import { purchaseCodesApi } from './routes/api/purchase-codes.api';
 import { authRoutes } from './routes/auth.routes';
 import { healthRoutes, type Readiness } from './routes/health.routes';
 import { productRoutes } from './routes/products.routes';
@@ -61,7 +65,8 @@ export function createApp(d: AppDeps): Express {
 
   // /api never falls through to the cookie-and-CSRF page stack.
   const api = express.Router();
-  api.use('/v1', requireApiKey(d.services.users), productsApi(d.services, publicUrl));
+  api.use('/v1', licensesApi(d.services));
+  api.use('/v1', requireApiKey(d.services.users), productsApi(d.services, publicUrl), purchaseCodesApi(d.services));
   api.use(notFound);
   app.use('/api', api);
 
@@ -77,4 +82,9 @@ export function createApp(d: AppDeps): Express {
   app.use(notFound);
   app.use(errorHandler(d.logger));
   return app;
+}
+
+/** What the HTTP server runs: the update-check fast path in front of the Express app. */
+export function createRequestHandler(d: AppDeps): RequestListener {
+  return fastPath(d.services, { trustProxy: d.config.trustProxy, logger: d.logger }, createApp(d));
 }

@@ -36,6 +36,9 @@ const schema = z.object({
   MEMCACHED_SERVERS: z.string().optional(),
   MEMCACHED_TIMEOUT_MS: int(10, 10000).default(100),
 
+  CACHE_L1_TTL_MS: int(0, 60000).default(1000),
+  RATE_LIMIT_UPDATES_PER_MINUTE: int(0, 10_000_000).default(600),
+  RATE_LIMIT_LICENSES_PER_MINUTE: int(0, 100_000).default(30),
   SHUTDOWN_TIMEOUT_MS: int(0, 600000).default(15000),
   CHECKIN_FLUSH_MS: int(50, 600000).default(2000),
 });
@@ -67,6 +70,10 @@ export interface Config {
   };
   uploads: { maxBytes: number; maxUncompressedBytes: number; maxCompressionRatio: number };
   memcached: { servers: string[]; timeoutMs: number };
+  /** In-process cache lifetime for update-check data; 0 disables caching (benchmarks). */
+  cacheL1TtlMs: number;
+  /** Per client IP and app server; 0 disables. */
+  rateLimits: { updatesPerMinute: number; licensesPerMinute: number };
   shutdownTimeoutMs: number;
   checkinFlushMs: number;
 }
@@ -124,6 +131,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       servers: (e.MEMCACHED_SERVERS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
       timeoutMs: e.MEMCACHED_TIMEOUT_MS,
     },
+    cacheL1TtlMs: e.CACHE_L1_TTL_MS,
+    rateLimits: { updatesPerMinute: e.RATE_LIMIT_UPDATES_PER_MINUTE, licensesPerMinute: e.RATE_LIMIT_LICENSES_PER_MINUTE },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     checkinFlushMs: e.CHECKIN_FLUSH_MS,
   };

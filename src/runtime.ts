@@ -56,16 +56,21 @@ export async function openRuntime(config: Config, logger: Logger, opts: { migrat
   try {
     if (opts.migrate !== false) await migrate(database.db, logger);
     const { storage, embedded } = await openStorage(config, logger);
-    const services = createServices({ config, logger, database, storage });
+    const secretKey = resolveSecretKey(config);
+    const services = createServices({ config, logger, database, storage, secretKey });
+    services.checkins.start();
     return {
       config,
       logger,
       database,
       storage,
       services,
-      secretKey: resolveSecretKey(config),
+      secretKey,
       ...(embedded ? { embeddedS3: embedded } : {}),
       close: async () => {
+        // Check-ins still in memory are written before the pool closes.
+        await services.checkins.stop().catch((err) => logger.error({ err }, 'checkins: final flush failed'));
+        await services.sharedCache?.close();
         await storage.close();
         await embedded?.close();
         await database.close();

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { createApp } from './app';
+import { createRequestHandler } from './app';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger } from './logger';
 import { openRuntime } from './runtime';
@@ -21,8 +21,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const runtime = await openRuntime(config, logger);
   const readiness = { draining: false };
-  const app = createApp({ ...runtime, readiness });
-  const server = http.createServer(app);
+  const server = http.createServer(createRequestHandler({ ...runtime, readiness }));
   // Longer than nginx's upstream keepalive_timeout, so nginx closes idle connections first.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;

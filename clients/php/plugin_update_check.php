@@ -465,7 +465,7 @@ if (!class_exists(__NAMESPACE__ . '\\Client', false)) {
                 require_once ABSPATH . 'wp-admin/includes/file.php';
             }
             if (is_object($upgrader) && isset($upgrader->skin) && is_object($upgrader->skin)) {
-                $upgrader->skin->feedback('downloading_package', esc_html(preg_replace('/\?.*$/', '', $package)));
+                $upgrader->skin->feedback('downloading_package', preg_replace('/\?.*$/', '', $package)); // Escaped by the skin; token hidden.
             }
             $file = download_url($package, 300);
             if (!is_wp_error($file)) {

@@ -57,7 +57,7 @@ export function validateClientOptions(opts: ClientFileOptions): ClientFileOption
   let serverUrl = '';
   const raw = opts.serverUrl.trim();
   try {
-    if (/[\s\u0000-\u001f\u007f]/.test(raw)) throw new Error('control characters');
+    if (/[\s\u0000-\u001f\u007f\\'"<>`{}|^*]/.test(raw)) throw new Error('characters URLs do not carry');
     const url = new URL(raw);
     if (url.username || url.password || url.search || url.hash) throw new Error('extra parts');
     serverUrl = `${url.protocol}//${url.host}${url.pathname}`.replace(/\/+$/, '');

@@ -1,11 +1,20 @@
+import { MemcachedCache } from '../adapters/cache/memcached-cache';
 import type { Storage } from '../adapters/storage/storage';
 import type { Config } from '../config';
 import type { Database } from '../db/client';
 import type { Logger } from '../logger';
 import { clientSnippet, renderClientFile } from './client-files.service';
+import { DownloadsService } from './licensing/downloads.service';
+import { LicensesService } from './licensing/licenses.service';
+import { PurchaseCodesService } from './licensing/purchase-codes.service';
 import { ProductsService } from './products.service';
-import { SharedRateLimiter } from './rate-limits';
+import { LocalRateLimiter, SharedRateLimiter } from './rate-limits';
 import { ReleasesService } from './releases.service';
+import { Catalog } from './updates/catalog';
+import { CheckinRecorder } from './updates/checkins';
+import { DownloadTokens } from './updates/download-tokens';
+import { HotCache } from './updates/hot-cache';
+import { UpdatesService } from './updates/updates.service';
 import { UsersService } from './users.service';
 
 export interface ServiceDeps {
@@ -13,19 +22,40 @@ export interface ServiceDeps {
   logger: Logger;
   database: Database;
   storage: Storage;
+  secretKey: string;
+}
+
+function perMinute(n: number): LocalRateLimiter | null {
+  return n > 0 ? new LocalRateLimiter(n, n / 60) : null;
 }
 
 /** Wires the rules together; nothing here knows about HTTP. */
 export function createServices(d: ServiceDeps) {
   const db = d.database.db;
+  const { config, logger } = d;
+  // memcached is optional: without it the in-process cache and PostgreSQL serve.
+  const shared = config.memcached.servers.length ? new MemcachedCache({ servers: config.memcached.servers, timeoutMs: config.memcached.timeoutMs }, logger) : null;
+  const catalog = new Catalog(db, shared, { products: new HotCache(config.cacheL1TtlMs), codes: new HotCache(config.cacheL1TtlMs) }, logger);
+  const onProductChanged = (id: string) => catalog.invalidateProduct(id);
+  const tokens = new DownloadTokens(d.secretKey);
+  const checkins = new CheckinRecorder(db, config.checkinFlushMs, logger);
+
   const users = new UsersService(db);
-  const products = new ProductsService(db, d.storage, d.logger);
-  const releases = new ReleasesService(db, d.storage, products, d.config.uploads, d.logger);
+  const products = new ProductsService(db, d.storage, logger, onProductChanged);
+  const releases = new ReleasesService(db, d.storage, products, config.uploads, logger, onProductChanged);
   return {
     users,
     products,
     releases,
+    catalog,
+    checkins,
+    sharedCache: shared,
+    updates: new UpdatesService(catalog, tokens, checkins, config.publicUrl),
+    downloads: new DownloadsService(db, d.storage, tokens, catalog, logger),
+    licenses: new LicensesService(db, catalog),
+    purchaseCodes: new PurchaseCodesService(db, products, catalog),
     rateLimits: new SharedRateLimiter(db),
+    apiLimits: { updates: perMinute(config.rateLimits.updatesPerMinute), licenses: perMinute(config.rateLimits.licensesPerMinute) },
     clientFiles: { render: renderClientFile, snippet: clientSnippet },
   };
 }

@@ -42,6 +42,7 @@ export class ProductsService {
     private readonly db: Db,
     private readonly storage: Storage,
     private readonly logger: Logger,
+    private readonly onChanged: (productId: string) => void = () => undefined,
   ) {}
 
   list(userId: string) {
@@ -69,6 +70,7 @@ export class ProductsService {
     const changes = Object.fromEntries(Object.entries(v).filter(([k]) => !partial || k in raw));
     const row = await q.updateProduct(this.db, userId, id, changes);
     if (!row) throw new NotFoundError('No such product');
+    this.onChanged(id);
     return row;
   }
 
@@ -79,6 +81,7 @@ export class ProductsService {
     for (const v of await q.listVersions(this.db, product.id)) keys.add(v.s3Key);
     for (const u of await q.listUploadKeysOfProduct(this.db, product.id)) keys.add(u.key);
     if (!(await q.deleteProduct(this.db, userId, id))) throw new NotFoundError('No such product');
+    this.onChanged(id);
     for (const key of keys) {
       await this.storage.delete(key).catch((err) => this.logger.warn({ err, key }, 'storage: could not delete object'));
     }

@@ -29,6 +29,7 @@ export class ReleasesService {
     private readonly products: ProductsService,
     private readonly limits: ReleaseLimits,
     private readonly logger: Logger,
+    private readonly onChanged: (productId: string) => void = () => undefined,
   ) {}
 
   /** A presigned POST for one new object under the vendor's and product's prefix. */
@@ -121,6 +122,7 @@ export class ReleasesService {
       if (!live || compareVersions(row.version, live.version) > 0) await q.setLiveVersion(tx as unknown as Db, product.id, row.id);
       return row;
     });
+    this.onChanged(product.id);
     this.logger.info({ productId: product.id, version: version.version, size: head.size }, 'release: finalized');
     return version;
   }
@@ -143,6 +145,7 @@ export class ReleasesService {
   async setLive(userId: string, productId: string, ref: string): Promise<Version> {
     const { product, version } = await this.findVersion(userId, productId, ref);
     await q.setLiveVersion(this.db, product.id, version.id);
+    this.onChanged(product.id);
     this.logger.info({ productId: product.id, version: version.version }, 'release: made live');
     return version;
   }
@@ -153,6 +156,7 @@ export class ReleasesService {
       throw new ConflictError(`Version ${version.version} is live; make another version live before deleting it.`, 'version_live');
     }
     await q.deleteVersionRow(this.db, product.id, version.id);
+    this.onChanged(product.id);
     await this.storage.delete(version.s3Key).catch((err) => this.logger.warn({ err, key: version.s3Key }, 'storage: could not delete object'));
   }
 

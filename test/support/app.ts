@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { createApp } from '../../src/app';
+import { createRequestHandler } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { openRuntime, type Runtime } from '../../src/runtime';
@@ -46,8 +46,7 @@ export async function startTestApp(opts: { db?: DbKind; env?: Record<string, str
   });
   const logger = createLogger(config.logLevel);
   const runtime = await openRuntime(config, logger);
-  const app = createApp(runtime);
-  handler = app;
+  handler = createRequestHandler(runtime);
   return {
     url,
     config,

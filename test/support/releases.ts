@@ -31,7 +31,7 @@ export function themeZip(slug: string, version: string, opts: { name?: string } 
 export async function postToS3(post: { url: string; fields: Record<string, string> }, zip: Buffer, filename = 'release.zip') {
   const form = new FormData();
   for (const [k, v] of Object.entries(post.fields)) form.append(k, v);
-  form.append('file', new Blob([zip], { type: 'application/zip' }), filename);
+  form.append('file', new Blob([new Uint8Array(zip)], { type: 'application/zip' }), filename);
   return fetch(post.url, { method: 'POST', body: form, redirect: 'manual' });
 }
 

@@ -158,49 +158,8 @@ require_once ABSPATH . 'wp-settings.php';
 `;
 }
 
-// Test only: lets WordPress's safe-URL checks accept loopback test servers on any port (a public host on 443 in production).
-const LOOPBACK_MU_PLUGIN = `<?php
-/* Wharf test harness only: loopback servers stand in for public hosts. Never ship this. */
-add_filter('http_request_host_is_external', function ($external, $host) {
-    return $external || in_array($host, array('127.0.0.1', 'localhost'), true);
-}, 10, 2);
-add_filter('http_allowed_safe_ports', function ($ports, $host = '', $url = '') {
-    $port = (int) parse_url((string) $url, PHP_URL_PORT);
-    if ($port > 0 && in_array($host, array('127.0.0.1', 'localhost'), true)) {
-        $ports[] = $port;
-    }
-    return $ports;
-}, 10, 3);
-
-/* No internet in tests: wordpress.org's update APIs answer "nothing to update" instead of failing with warnings. */
-add_filter('pre_http_request', function ($pre, $args, $url) {
-    $host = (string) parse_url((string) $url, PHP_URL_HOST);
-    if ($host !== 'wordpress.org' && substr($host, -14) !== '.wordpress.org') {
-        return $pre;
-    }
-    $path = (string) parse_url((string) $url, PHP_URL_PATH);
-    $body = array();
-    if (strpos($path, '/plugins/update-check/') === 0) {
-        $body = array('plugins' => array(), 'translations' => array(), 'no_update' => array());
-    } elseif (strpos($path, '/themes/update-check/') === 0) {
-        $body = array('themes' => array(), 'translations' => array(), 'no_update' => array());
-    } elseif (strpos($path, '/core/version-check/') === 0) {
-        $body = array('offers' => array(), 'translations' => array());
-    }
-    return array('headers' => array(), 'body' => json_encode($body), 'response' => array('code' => 200, 'message' => 'OK'), 'cookies' => array(), 'filename' => null);
-}, 10, 3);
-`;
-
-const INSTALL_SCRIPT = `<?php
-define('WP_INSTALLING', true);
-$_SERVER['HTTP_HOST'] = getenv('WHARF_WP_HOST');
-require __DIR__ . '/wp-load.php';
-require_once ABSPATH . 'wp-admin/includes/upgrade.php';
-function wp_new_blog_notification() {} // No mail from the test site.
-$r = wp_install('Wharf test site', 'admin', 'admin@example.test', true, '', getenv('WHARF_WP_PASSWORD'));
-update_option('permalink_structure', '');
-echo json_encode(array('user_id' => $r['user_id']));
-`;
+// Test-only PHP for the site: the install script and an mu-plugin (loopback servers allowed, wordpress.org stubbed).
+const FIXTURES = path.resolve(__dirname, '../../clients/php/test-fixtures');
 
 function copyWordPress(dir: string): void {
   // Copies (not symlinks): PHP resolves symlinks in __FILE__, which would load Debian's wp-config.php.
@@ -255,12 +214,12 @@ export async function installWordPress(opts: { siteDir?: string; port?: number }
   try {
     copyWordPress(dir);
     fs.writeFileSync(path.join(dir, 'wp-config.php'), wpConfig(db, url, dir));
-    fs.writeFileSync(path.join(dir, 'wp-content/mu-plugins/wharf-test-loopback.php'), LOOPBACK_MU_PLUGIN);
+    fs.copyFileSync(path.join(FIXTURES, 'wp-test-mu-plugin.php'), path.join(dir, 'wp-content/mu-plugins/wharf-test-harness.php'));
     mariadb(
       `CREATE DATABASE \`${db.name}\` CHARACTER SET utf8mb4; CREATE USER '${db.user}'@'localhost' IDENTIFIED BY '${db.password}';` +
         ` GRANT ALL PRIVILEGES ON \`${db.name}\`.* TO '${db.user}'@'localhost';`,
     );
-    fs.writeFileSync(path.join(dir, '.wharf-install.php'), INSTALL_SCRIPT);
+    fs.copyFileSync(path.join(FIXTURES, 'wp-install.php'), path.join(dir, '.wharf-install.php'));
     const install = spawnSync('php', ['.wharf-install.php'], {
       cwd: dir,
       encoding: 'utf8',

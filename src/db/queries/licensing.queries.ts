@@ -44,7 +44,7 @@ export function statusCondition(status: CodeStatusFilter, today: string): SQL {
 export async function listCodes(
   db: Db,
   productId: string,
-  opts: { search?: string; status?: CodeStatusFilter; today: string; limit: number; offset: number },
+  opts: { search?: string; status?: CodeStatusFilter; batchId?: string; today: string; limit: number; offset: number },
 ) {
   const conds: SQL[] = [eq(purchaseCodes.productId, productId)];
   if (opts.search) {
@@ -53,6 +53,7 @@ export async function listCodes(
     conds.push(or(ilike(purchaseCodes.note, like), ilike(purchaseCodes.code, `%${compact.replace(/[\\%_]/g, (c) => `\\${c}`)}%`))!);
   }
   if (opts.status) conds.push(statusCondition(opts.status, opts.today));
+  if (opts.batchId) conds.push(eq(purchaseCodes.batchId, opts.batchId));
   const where = and(...conds);
   const [rows, total] = await Promise.all([
     db.select().from(purchaseCodes).where(where).orderBy(desc(purchaseCodes.createdAt), purchaseCodes.code).limit(opts.limit).offset(opts.offset),

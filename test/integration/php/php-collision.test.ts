@@ -12,6 +12,7 @@ import {
   readUpdateTransient,
   triggerPluginUpdateCheck,
   upgradePlugin,
+  upgradeTheme,
   zipDir,
   TEST_PLUGIN_FILE,
 } from '../../support/wp-fixtures';
@@ -95,6 +96,7 @@ beforeAll(async () => {
   // The release 1.1 zip, with a folder name unlike the installed one (the client renames it).
   const release = buildTestPlugin({ baseDir: path.join(work, 'release'), version: '1.1', serverUrl, productId: A });
   zipDir(release, path.join(work, 'answers/files/a-1.1.zip'), 'wharf-test-plugin-1.1');
+  zipDir(buildTestTheme({ baseDir: path.join(work, 'release'), version: '1.2', serverUrl, productId: C }), path.join(work, 'answers/files/c.zip'), 'theme-1.2');
 }, 60_000);
 
 afterAll(async () => {
@@ -220,5 +222,13 @@ it('updates the plugin through WordPress’s upgrader: redirect followed, folder
   const refused = await upgradePlugin(site);
   expect(refused).toMatchObject({ ok: false, version: '1.1' });
   expect(refused.error).toBe('Download failed: Your purchase code expired on 2026-01-01.');
+  expect(findPhpErrors(site.readDebugLog())).toEqual([]);
+});
+
+it('updates the theme through WordPress’s upgrader, into its own folder', async () => {
+  const result = await upgradeTheme(site);
+  expect(result).toMatchObject({ ok: true, error: null, version: '1.2', active: true });
+  expect(fs.existsSync(path.join(site.dir, 'wp-content/themes/theme-1.2'))).toBe(false);
+  expect((await readUpdateTransient(site, 'themes')).no_update?.['wharf-test-theme']).toMatchObject({ new_version: '1.2' });
   expect(findPhpErrors(site.readDebugLog())).toEqual([]);
 });

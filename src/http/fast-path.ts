@@ -1,0 +1,113 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { AppError } from '../lib/errors';
+import type { Logger } from '../logger';
+import type { Services } from '../services';
+
+const UPDATES = '/api/v1/updates/';
+const DOWNLOAD = '/api/v1/download/';
+const MAX_BODY = 16 * 1024;
+
+function send(res: ServerResponse, status: number, body: string, extra?: Record<string, string>): void {
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+    ...extra,
+  });
+  res.end(body);
+}
+
+function sendError(res: ServerResponse, err: AppError): void {
+  send(res, err.status, JSON.stringify({ error: { code: err.code, message: err.message } }), err.headers);
+}
+
+/** Exactly one proxy hop is trusted: nginx appends the client address last. */
+export function clientIp(req: IncomingMessage, trustProxy: number): string {
+  const xff = trustProxy > 0 ? req.headers['x-forwarded-for'] : undefined;
+  if (typeof xff === 'string' && xff) {
+    const hops = xff.split(',').map((s) => s.trim());
+    return hops[Math.max(0, hops.length - trustProxy)] ?? req.socket.remoteAddress ?? '';
+  }
+  return req.socket.remoteAddress ?? '';
+}
+
+function readBody(req: IncomingMessage): Promise<Record<string, string>> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      // Past the limit: answer 413 at once, keep draining (so the client reads the answer), give up at 1 MB.
+      if (size > MAX_BODY) {
+        reject(new AppError(413, 'payload_too_large', 'The request body is too large.'));
+        if (size > 1024 * 1024) req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => {
+      if (size > MAX_BODY) return;
+      const text = Buffer.concat(chunks).toString('utf8');
+      const type = req.headers['content-type'] ?? '';
+      try {
+        if (type.includes('json')) {
+          const parsed = text ? JSON.parse(text) : {};
+          if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+          resolve(Object.fromEntries(Object.entries(parsed).filter(([, v]) => typeof v === 'string' || typeof v === 'number').map(([k, v]) => [k, String(v)])));
+        } else resolve(Object.fromEntries(new URLSearchParams(text)));
+      } catch {
+        reject(new AppError(400, 'invalid_json', 'The request body is not valid JSON.'));
+      }
+    });
+    req.on('error', reject);
+  });
+}
+
+const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+
+/**
+ * The transport for the two URLs WordPress sites hit: update checks and package downloads.
+ * They bypass Express's middleware stack (the hot path); the rules stay in the services.
+ */
+export function fastPath(s: Services, opts: { trustProxy: number; logger: Logger }, next: RequestListener): RequestListener {
+  const handleUpdate = async (req: IncomingMessage, res: ServerResponse, path: string, query: string) => {
+    const productId = decodeURIComponent(path.slice(UPDATES.length)).replace(/\/$/, '');
+    const wait = s.apiLimits.updates?.take(clientIp(req, opts.trustProxy)) ?? 0;
+    if (wait > 0) return send(res, 429, JSON.stringify({ error: { code: 'rate_limited', message: 'Too many update checks from this address; try again later.' } }), { 'Retry-After': String(Math.ceil(wait)) });
+    const fields: Record<string, string | undefined> = Object.fromEntries(new URLSearchParams(query));
+    if (req.method === 'POST') Object.assign(fields, await readBody(req));
+    const answer = await s.updates.check({
+      productId,
+      installedVersion: str(fields.installed_version),
+      license: str(fields.license),
+      domain: str(fields.domain),
+      userAgent: req.headers['user-agent'],
+      php: str(fields.php),
+      locale: str(fields.locale),
+    });
+    send(res, answer.status, answer.body);
+  };
+
+  const handleDownload = async (res: ServerResponse, path: string) => {
+    const token = path.slice(DOWNLOAD.length).split('/')[0] ?? '';
+    const location = await s.downloads.download(decodeURIComponent(token));
+    res.writeHead(302, { Location: location, 'Cache-Control': 'no-store', 'Content-Length': 0 });
+    res.end();
+  };
+
+  return (req, res) => {
+    const url = req.url ?? '/';
+    if (!url.startsWith('/api/v1/updates/') && !url.startsWith('/api/v1/download/')) return next(req, res);
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const query = q === -1 ? '' : url.slice(q + 1);
+    let work: Promise<void>;
+    if (path.startsWith(UPDATES) && (req.method === 'GET' || req.method === 'POST' || req.method === 'HEAD')) work = handleUpdate(req, res, path, query);
+    else if (path.startsWith(DOWNLOAD) && (req.method === 'GET' || req.method === 'HEAD')) work = handleDownload(res, path);
+    else return send(res, 405, JSON.stringify({ error: { code: 'method_not_allowed', message: `${req.method} is not supported here.` } }), { Allow: path.startsWith(UPDATES) ? 'GET, POST' : 'GET' });
+    work.catch((err: unknown) => {
+      if (res.headersSent) return res.destroy();
+      if (err instanceof AppError) return sendError(res, err);
+      opts.logger.error({ err, path: path.startsWith(DOWNLOAD) ? DOWNLOAD : path }, 'request failed');
+      sendError(res, new AppError(503, 'unavailable', 'The update server is temporarily unavailable; try again shortly.'));
+    });
+  };
+}

@@ -1,0 +1,50 @@
+import { Router } from 'express';
+import { BadRequestError } from '../../lib/errors';
+import type { CodeView } from '../../services/licensing/purchase-codes.service';
+import { codeView } from '../../services/licensing/purchase-codes.service';
+import type { Services } from '../../services';
+
+export function codeJson(c: CodeView) {
+  return {
+    id: c.id,
+    code: c.display,
+    status: c.status,
+    expires_at: c.expiresOn,
+    max_downloads: c.maxDownloads,
+    downloads_used: c.downloadsUsed,
+    max_sites: c.maxSites,
+    note: c.note,
+    created_at: c.createdAt,
+  };
+}
+
+/** Vendor API for purchase codes (behind the API-key middleware). */
+export function purchaseCodesApi(s: Services): Router {
+  const r = Router();
+
+  r.post('/products/:id/purchase-codes', async (req, res) => {
+    const body = req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? req.body : null;
+    if (!body) throw new BadRequestError('Send a JSON object body.');
+    const { codes } = await s.purchaseCodes.create(req.user!.id, req.params.id, body);
+    res.status(201).json({ codes: codes.map(codeJson) });
+  });
+
+  r.get('/products/:id/purchase-codes', async (req, res) => {
+    const list = await s.purchaseCodes.list(req.user!.id, req.params.id, { search: req.query.search, status: req.query.status, page: req.query.page });
+    res.json({ codes: list.codes.map(codeJson), total: list.total, page: list.page, pages: list.pages });
+  });
+
+  r.patch('/purchase-codes/:code', async (req, res) => {
+    const revoked = req.body?.revoked;
+    if (typeof revoked !== 'boolean') throw new BadRequestError('Send { "revoked": true } or { "revoked": false }.');
+    const row = await s.purchaseCodes.findOwned(req.user!.id, req.params.code);
+    const updated = await s.purchaseCodes.setRevoked(req.user!.id, row.productId, row.id, revoked);
+    res.json(codeJson(updated));
+  });
+
+  r.get('/purchase-codes/:code', async (req, res) => {
+    res.json(codeJson(codeView(await s.purchaseCodes.findOwned(req.user!.id, req.params.code))));
+  });
+
+  return r;
+}

@@ -1,0 +1,177 @@
+import crypto from 'node:crypto';
+import { z } from 'zod';
+import type { Db } from '../../db/client';
+import * as lq from '../../db/queries/licensing.queries';
+import { NotFoundError } from '../../lib/errors';
+import { isUuid, parseInput } from '../../lib/validation';
+import type { ProductsService } from '../products.service';
+import type { Catalog } from '../updates/catalog';
+import { formatCode, generateCode, normalizeCode } from './code-format';
+import { codeStatus, todayUtc, type CodeStatus } from './license-status';
+
+const optionalPositive = (label: string) =>
+  z
+    .union([z.number(), z.string(), z.null()])
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === null || v === '') return null;
+      const n = typeof v === 'number' ? v : Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 1_000_000) {
+        ctx.addIssue({ code: 'custom', message: `${label} must be a whole number from 1 to 1,000,000, or empty for no limit.` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const createSchema = z.object({
+  count: z
+    .union([z.number(), z.string()])
+    .optional()
+    .transform((v, ctx) => {
+      const n = v === undefined || v === '' ? 1 : Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 1000) {
+        ctx.addIssue({ code: 'custom', message: 'Create between 1 and 1,000 codes at once.' });
+        return z.NEVER;
+      }
+      return n;
+    }),
+  expiresAt: z
+    .union([z.string(), z.null()])
+    .optional()
+    .transform((v, ctx) => {
+      if (!v) return null;
+      const day = v.slice(0, 10);
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(Date.parse(`${day}T00:00:00Z`)) || new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) !== day) {
+        ctx.addIssue({ code: 'custom', message: 'Enter a date as YYYY-MM-DD.' });
+        return z.NEVER;
+      }
+      return day;
+    }),
+  maxDownloads: optionalPositive('Maximum downloads'),
+  maxSites: optionalPositive('Maximum sites'),
+  note: z.string({ error: 'The note must be text.' }).max(500, 'Use at most 500 characters.').optional().transform((v) => v?.trim() ?? ''),
+});
+
+export interface CodeView {
+  id: string;
+  code: string;
+  display: string;
+  status: CodeStatus;
+  expiresOn: string | null;
+  maxDownloads: number | null;
+  downloadsUsed: number;
+  maxSites: number | null;
+  note: string;
+  createdAt: Date;
+  batchId: string | null;
+}
+
+export function codeView(r: lq.PurchaseCodeRow, now = Date.now()): CodeView {
+  return {
+    id: r.id,
+    code: r.code,
+    display: formatCode(r.code),
+    status: codeStatus(r, now),
+    expiresOn: r.expiresOn,
+    maxDownloads: r.maxDownloads,
+    downloadsUsed: r.downloadsUsed,
+    maxSites: r.maxSites,
+    note: r.note,
+    createdAt: r.createdAt,
+    batchId: r.batchId,
+  };
+}
+
+const STATUSES = ['active', 'expired', 'exhausted', 'revoked'] as const;
+export const PAGE_SIZE = 50;
+
+/** Vendors' purchase codes: create, find, revoke; every call is scoped to the vendor's product. */
+export class PurchaseCodesService {
+  constructor(
+    private readonly db: Db,
+    private readonly products: ProductsService,
+    private readonly catalog: Catalog,
+  ) {}
+
+  async create(userId: string, productId: string, input: unknown): Promise<{ batchId: string; codes: CodeView[] }> {
+    const product = await this.products.get(userId, productId);
+    const v = parseInput(createSchema, input ?? {});
+    const batchId = crypto.randomUUID();
+    const rows = await lq.insertCodes(
+      this.db,
+      Array.from({ length: v.count }, () => ({
+        productId: product.id,
+        code: generateCode(),
+        expiresOn: v.expiresAt,
+        maxDownloads: v.maxDownloads,
+        maxSites: v.maxSites,
+        note: v.note,
+        batchId,
+      })),
+    );
+    return { batchId, codes: rows.map((r) => codeView(r)) };
+  }
+
+  async list(userId: string, productId: string, q: { search?: unknown; status?: unknown; page?: unknown; batch?: unknown; limit?: number }) {
+    const product = await this.products.get(userId, productId);
+    const status = STATUSES.find((s) => s === q.status);
+    const search = typeof q.search === 'string' ? q.search.trim().slice(0, 200) : '';
+    const page = Math.max(1, Math.min(100_000, Number.parseInt(String(q.page ?? '1'), 10) || 1));
+    const limit = q.limit ?? PAGE_SIZE;
+    const { rows, total } = await lq.listCodes(this.db, product.id, {
+      ...(search ? { search } : {}),
+      ...(status ? { status } : {}),
+      ...(isUuid(q.batch) ? { batchId: q.batch } : {}),
+      today: todayUtc(),
+      limit,
+      offset: (page - 1) * limit,
+    });
+    return { product, codes: rows.map((r) => codeView(r)), total, page, pages: Math.max(1, Math.ceil(total / limit)), search, status: status ?? '' };
+  }
+
+  async get(userId: string, productId: string, codeId: string) {
+    const product = await this.products.get(userId, productId);
+    const row = isUuid(codeId) ? await lq.findCodeOfProduct(this.db, product.id, codeId) : undefined;
+    if (!row) throw new NotFoundError('No such purchase code');
+    const [sites, downloads] = await Promise.all([lq.listSites(this.db, row.id), lq.listDownloads(this.db, row.id)]);
+    return { product, code: codeView(row), sites, downloads };
+  }
+
+  async setRevoked(userId: string, productId: string, codeId: string, revoked: boolean): Promise<CodeView> {
+    const { product } = await this.get(userId, productId, codeId);
+    const row = await lq.setRevoked(this.db, product.id, codeId, revoked);
+    if (!row) throw new NotFoundError('No such purchase code');
+    this.catalog.invalidateCode(row.code);
+    return codeView(row);
+  }
+
+  /** For the API, which names codes by their value: only the vendor's own codes are found. */
+  async findOwned(userId: string, value: string) {
+    const canonical = normalizeCode(value);
+    const row = canonical ? await lq.findCode(this.db, canonical) : undefined;
+    if (!row) throw new NotFoundError('No such purchase code');
+    await this.products.get(userId, row.productId);
+    return row;
+  }
+
+  async deactivateSite(userId: string, productId: string, codeId: string, siteId: string): Promise<void> {
+    const { code, sites } = await this.get(userId, productId, codeId);
+    const site = sites.find((s) => s.id === siteId);
+    if (!site) throw new NotFoundError('No such site');
+    await lq.unbindSite(this.db, code.id, site.host);
+    this.catalog.invalidateCode(code.code);
+  }
+
+  async csv(userId: string, productId: string, q: { search?: unknown; status?: unknown; batch?: unknown }): Promise<{ filename: string; body: string }> {
+    const { product, codes } = await this.list(userId, productId, { ...q, page: 1, limit: 100_000 });
+    const cell = (v: unknown) => {
+      const s = v === null || v === undefined ? '' : String(v);
+      // Quote always; neutralise spreadsheet formulas in free text.
+      return `"${(/^[=+\-@]/.test(s) ? `'${s}` : s).replace(/"/g, '""')}"`;
+    };
+    const lines = [['code', 'status', 'expires_on', 'max_downloads', 'downloads_used', 'max_sites', 'note', 'created_at'].join(',')];
+    for (const c of codes) lines.push([c.display, c.status, c.expiresOn, c.maxDownloads, c.downloadsUsed, c.maxSites, c.note, c.createdAt.toISOString()].map(cell).join(','));
+    return { filename: `${product.slug}-purchase-codes.csv`, body: `${lines.join('\r\n')}\r\n` };
+  }
+}
+

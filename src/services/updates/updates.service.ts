@@ -1,0 +1,95 @@
+import { normalizeCode } from '../licensing/code-format';
+import { evaluate, type CodeState } from '../licensing/entitlement';
+import { siteHost, wordpressVersion } from '../licensing/site-hosts';
+import type { Catalog, ProductSnapshot, VersionMeta } from './catalog';
+import type { CheckinRecorder } from './checkins';
+import { tokenExpiry, type DownloadTokens } from './download-tokens';
+import { finish, renderBase } from './update-json';
+
+export interface CheckRequest {
+  productId: string;
+  installedVersion?: string | undefined;
+  license?: string | undefined;
+  domain?: string | undefined;
+  userAgent?: string | undefined;
+  php?: string | undefined;
+  locale?: string | undefined;
+}
+
+export interface CheckAnswer {
+  status: number;
+  body: string;
+}
+
+// Client-supplied text: bounded and free of control characters (PostgreSQL rejects NUL).
+const short = (v: string | undefined, max = 64) => {
+  const clean = v ? v.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, max) : '';
+  return clean || null;
+};
+
+/**
+ * The update check, top to bottom: load the product, resolve the code, decide, render.
+ * Nothing here writes to the database; the check-in is buffered.
+ */
+export class UpdatesService {
+  private readonly rendered = new Map<string, string>();
+
+  constructor(
+    private readonly catalog: Catalog,
+    private readonly tokens: DownloadTokens,
+    private readonly checkins: CheckinRecorder,
+    private readonly publicUrl: string,
+  ) {}
+
+  async check(req: CheckRequest, now = Date.now()): Promise<CheckAnswer> {
+    const product = await this.catalog.product(req.productId);
+    if (!product) return notFound('unknown_product', 'No product with this id.');
+    if (!product.live) return notFound('no_release', 'This product has no released version yet.');
+
+    const host = siteHost(req.domain, req.userAgent);
+    const installed = short(req.installedVersion);
+    let code: CodeState | null | undefined;
+    if (req.license !== undefined && req.license !== '') {
+      const canonical = normalizeCode(req.license);
+      const state = canonical ? await this.catalog.code(canonical) : null;
+      code = state && state.productId === product.id ? state : null;
+    }
+
+    const decision = evaluate({ free: product.free, live: product.live, versions: product.versions, code, host, installedVersion: installed, now });
+    const version = decision.version.id === product.live.id ? product.live : await this.catalog.version(product.id, decision.version.id);
+    if (!version) return notFound('unknown_product', 'No product with this id.');
+
+    let downloadUrl: string | null = null;
+    if (decision.downloadable) {
+      const token = this.tokens.sign({ productId: product.id, versionId: version.id, codeId: code ? code.id : null, host, exp: tokenExpiry(now) });
+      downloadUrl = `${this.publicUrl}/api/v1/download/${token}/${product.slug}.zip`;
+    }
+    this.checkins.record({
+      productId: product.id,
+      host,
+      installedVersion: installed,
+      wpVersion: wordpressVersion(req.userAgent),
+      phpVersion: short(req.php, 32),
+      locale: short(req.locale, 32),
+      codeId: code ? code.id : null,
+      checkedAt: new Date(now),
+    });
+    return { status: 200, body: finish(this.base(product, version), downloadUrl, decision.error) };
+  }
+
+  /** Rendered once per product revision and version. */
+  private base(product: ProductSnapshot, version: VersionMeta): string {
+    const key = `${product.id}:${product.revision}:${version.id}`;
+    let base = this.rendered.get(key);
+    if (base === undefined) {
+      base = renderBase(product, version, `${this.publicUrl}/details/${product.id}`);
+      if (this.rendered.size > 10_000) this.rendered.clear();
+      this.rendered.set(key, base);
+    }
+    return base;
+  }
+}
+
+function notFound(code: string, message: string): CheckAnswer {
+  return { status: 404, body: JSON.stringify({ error: { code, message } }) };
+}

@@ -1,0 +1,191 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { startTestApp, type TestApp } from '../support/app';
+import { launchBrowser, screenshot, withScreenshotOnFailure, type TestBrowser } from '../support/browser';
+import { pluginZip } from '../support/releases';
+
+/**
+ * The vendor dashboard in real headless Chromium against the real app and embedded S3: sign up,
+ * create a plugin, upload releases through the upload page (with and without JavaScript), switch
+ * the live version, and see a refused zip explained.
+ */
+
+const SLUG = 'acme-browser';
+let app: TestApp;
+let browser: TestBrowser;
+let work: string;
+let page: Page;
+let context: BrowserContext;
+let productId: string;
+
+/** A real plugin zip on disk; with `blobBytes`, an incompressible stored file makes it that much bigger. */
+function zipFile(name: string, slug: string, version: string, blobBytes = 0): string {
+  const extra = blobBytes ? [{ name: `${slug}/assets/blob.bin`, data: crypto.randomBytes(blobBytes), method: 0 }] : [];
+  const file = path.join(work, name);
+  fs.writeFileSync(file, pluginZip(slug, version, { name: 'Acme Browser', extra }));
+  return file;
+}
+
+const productUrl = () => new RegExp(`/products/${productId}\\?notice=`);
+
+async function versionRow(p: Page, version: string) {
+  const row = p.locator(`table.versions tr[data-version="${version}"]`);
+  await row.waitFor();
+  return row;
+}
+
+async function liveVersions(p: Page): Promise<string[]> {
+  return p.locator('table.versions tr:has(.badge.live)').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-version') ?? ''));
+}
+
+interface UploadTrace {
+  progress: number[];
+  status: string[];
+}
+
+/**
+ * Records every value of #upload-progress and #upload-status from inside the page. The page leaves
+ * for the product page right after the upload, so each change is reported to the test at once.
+ */
+async function traceUpload(p: Page): Promise<UploadTrace> {
+  const trace: UploadTrace = { progress: [], status: [] };
+  await p.exposeBinding('__wharfTrace', (_src, kind: 'progress' | 'status', value: string) => {
+    if (kind === 'progress') trace.progress.push(Number(value));
+    else trace.status.push(value);
+  });
+  await p.evaluate(() => {
+    const report = (window as unknown as { __wharfTrace(kind: string, value: string): void }).__wharfTrace;
+    const bar = document.getElementById('upload-progress') as HTMLProgressElement;
+    const status = document.getElementById('upload-status') as HTMLElement;
+    // HTMLProgressElement.value reflects the content attribute, so attribute changes catch every write.
+    new MutationObserver(() => report('progress', String(bar.value))).observe(bar, { attributes: true, attributeFilter: ['value'] });
+    new MutationObserver(() => report('status', status.textContent ?? '')).observe(status, { childList: true, characterData: true, subtree: true });
+  });
+  return trace;
+}
+
+/** Uploads through the JavaScript path and waits for the product page. */
+async function uploadWithJs(file: string): Promise<UploadTrace> {
+  await page.goto(`${app.url}/products/${productId}/releases/new`);
+  const trace = await traceUpload(page);
+  await page.setInputFiles('#file', file);
+  await Promise.all([page.waitForURL(productUrl()), page.click('#upload-form button[type=submit]')]);
+  return trace;
+}
+
+beforeAll(async () => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-dashboard-'));
+  [app, browser] = await Promise.all([startTestApp(), launchBrowser()]);
+  page = await browser.newPage();
+  context = page.context();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+  if (work) fs.rmSync(work, { recursive: true, force: true });
+});
+
+it('signs up and creates a plugin', async () => {
+  await withScreenshotOnFailure(page, 'signup', async () => {
+    await page.goto(`${app.url}/signup`);
+    await page.fill('#email', `vendor-${crypto.randomUUID()}@example.test`);
+    await page.fill('#password', 'correct horse battery staple');
+    await Promise.all([page.waitForURL(`${app.url}/products`), page.click('form[action="/signup"] button[type=submit]')]);
+
+    await page.goto(`${app.url}/products/new`);
+    await page.check('input[name=type][value=plugin]');
+    await page.fill('#slug', SLUG);
+    await page.fill('#name', 'Acme Browser');
+    await Promise.all([page.waitForURL(/\/products\/[0-9a-f-]{36}\?notice=created$/), page.click('form[action="/products"] button[type=submit]')]);
+    productId = new URL(page.url()).pathname.split('/')[2]!;
+    await expect(page.locator('h1').textContent()).resolves.toBe('Acme Browser');
+    await expect(page.locator('.empty').textContent()).resolves.toContain('No release yet');
+  });
+});
+
+it('uploads a 3 MB zip with a moving progress bar, then lists 1.0 as live', async () => {
+  await withScreenshotOnFailure(page, 'upload-1.0', async () => {
+    const trace = await uploadWithJs(zipFile('v1.0.zip', SLUG, '1.0', 3_000_000));
+
+    // The bar moved: some value strictly between 0 and 100, and it ended full.
+    expect(trace.progress.some((v) => v > 0 && v < 100)).toBe(true);
+    expect(trace.progress.at(-1)).toBe(100);
+    expect(trace.status).toContainEqual(expect.stringMatching(/^Uploading… \d+% \(\d+\.\d of 2\.9 MB\)$/));
+    expect(trace.status).toContain('Checking the zip…');
+    expect(trace.status.at(-1)).toBe('Released 1.0.');
+
+    await expect(page.locator('.alert.ok').textContent()).resolves.toBe('Release uploaded and checked.');
+    const row = await versionRow(page, '1.0');
+    await expect(row.locator('td').nth(2).textContent()).resolves.toBe('2.86 MB');
+    await expect(liveVersions(page)).resolves.toEqual(['1.0']);
+    await screenshot(page, 'product-page');
+  });
+});
+
+it('uploads 1.1, which becomes live, and makes 1.0 live again', async () => {
+  await withScreenshotOnFailure(page, 'make-live', async () => {
+    const trace = await uploadWithJs(zipFile('v1.1.zip', SLUG, '1.1'));
+    expect(trace.status.at(-1)).toBe('Released 1.1.');
+    await versionRow(page, '1.1');
+    await expect(liveVersions(page)).resolves.toEqual(['1.1']);
+    await expect((await versionRow(page, '1.1')).getByRole('button', { name: 'Make live' }).count()).resolves.toBe(0);
+
+    const old = await versionRow(page, '1.0');
+    await Promise.all([page.waitForURL(`${app.url}/products/${productId}?notice=live`), old.getByRole('button', { name: 'Make live' }).click()]);
+    await expect(page.locator('.alert.ok').textContent()).resolves.toBe('Live version changed.');
+    await expect(liveVersions(page)).resolves.toEqual(['1.0']);
+    await expect((await versionRow(page, '1.1')).getByRole('button', { name: 'Make live' }).count()).resolves.toBe(1);
+  });
+});
+
+it('explains a refused zip (wrong top folder) on the upload page without leaving it', async () => {
+  await withScreenshotOnFailure(page, 'refused', async () => {
+    const uploadPage = `${app.url}/products/${productId}/releases/new`;
+    await page.goto(uploadPage);
+    const trace = await traceUpload(page);
+    await page.setInputFiles('#file', zipFile('wrong.zip', 'someone-else', '1.2'));
+    await page.click('#upload-form button[type=submit]');
+
+    const error = page.locator('#upload-js-error');
+    await error.waitFor({ state: 'visible' });
+    await expect(error.locator('strong').textContent()).resolves.toBeTruthy();
+    await expect(error.locator('li').allTextContents()).resolves.toContainEqual(expect.stringContaining(SLUG));
+    expect(page.url()).toBe(uploadPage);
+    expect(trace.progress.at(-1)).toBe(100);
+    await expect(page.locator('#upload-status').textContent()).resolves.toBe('');
+    await expect(page.locator('#upload-form button[type=submit]').isEnabled()).resolves.toBe(true);
+
+    // Nothing was released.
+    await page.goto(`${app.url}/products/${productId}`);
+    await expect(page.locator('table.versions tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-version')))).resolves.toEqual(
+      expect.arrayContaining(['1.0', '1.1']),
+    );
+    await expect(page.locator('table.versions tbody tr').count()).resolves.toBe(2);
+  });
+});
+
+it('without JavaScript, posts the same form straight to S3, whose redirect lands on the product page', async () => {
+  const noJs = await browser.newPage({ javaScriptEnabled: false, storageState: await context.storageState() });
+  await withScreenshotOnFailure(noJs, 'no-js-upload', async () => {
+    await noJs.goto(`${app.url}/products/${productId}/releases/new`);
+    const action = await noJs.locator('#upload-form').getAttribute('action');
+    expect(new URL(action!).origin).not.toBe(new URL(app.url).origin);
+    await noJs.setInputFiles('#file', zipFile('v2.0.zip', SLUG, '2.0'));
+
+    // Watch the hops: the form goes to S3, S3 redirects to /complete, which redirects to the product.
+    const posted = noJs.waitForRequest((req) => req.method() === 'POST' && req.url().startsWith(action!));
+    await Promise.all([noJs.waitForURL(productUrl()), noJs.click('#upload-form button[type=submit]')]);
+    const s3Response = await (await posted).response();
+    expect(s3Response?.status()).toBe(303);
+    expect(s3Response?.headers().location).toMatch(new RegExp(`^${app.url}/products/${productId}/uploads/[^/]+/complete`));
+
+    await expect(noJs.locator('.alert.ok').textContent()).resolves.toBe('Release uploaded and checked.');
+    await versionRow(noJs, '2.0');
+    await expect(noJs.locator('table.versions tbody tr').count()).resolves.toBe(3);
+  });
+  await noJs.context().close();
+});
