@@ -16,8 +16,10 @@ import { licensesApi } from './routes/api/licenses.api';
 import { productsApi } from './routes/api/products.api';
 import { purchaseCodesApi } from './routes/api/purchase-codes.api';
 import { authRoutes } from './routes/auth.routes';
+import { detailsRoutes } from './routes/details.routes';
 import { healthRoutes, type Readiness } from './routes/health.routes';
 import { productRoutes } from './routes/products.routes';
+import { purchaseCodeRoutes } from './routes/purchase-codes.routes';
 import { releaseRoutes } from './routes/releases.routes';
 import type { Services } from './services';
 
@@ -69,6 +71,7 @@ export function createApp(d: AppDeps): Express {
   api.use('/v1', requireApiKey(d.services.users), productsApi(d.services, publicUrl), purchaseCodesApi(d.services));
   api.use(notFound);
   app.use('/api', api);
+  app.use(detailsRoutes(d.services)); // public and cookie-free: WordPress shows it in an iframe
 
   app.use(loadSession(d.services.users, d.secretKey));
   app.use(verifyCsrf);
@@ -77,6 +80,7 @@ export function createApp(d: AppDeps): Express {
   app.use(requireUser);
   app.use(productRoutes(d.services, publicUrl));
   app.use(releaseRoutes(d.services, publicUrl));
+  app.use(purchaseCodeRoutes(d.services));
   app.use(accountRoutes(d.services));
 
   app.use(notFound);

@@ -59,6 +59,11 @@ export async function openRuntime(config: Config, logger: Logger, opts: { migrat
     const secretKey = resolveSecretKey(config);
     const services = createServices({ config, logger, database, storage, secretKey });
     services.checkins.start();
+    // Checksums a crash left unfinished are picked up again, here and every minute.
+    const sweep = () => void services.releases.hashPending().catch((err) => logger.warn({ err: (err as Error).message }, 'release: checksum sweep failed'));
+    const sweeper = setInterval(sweep, 60_000);
+    sweeper.unref();
+    sweep();
     return {
       config,
       logger,
@@ -68,6 +73,8 @@ export async function openRuntime(config: Config, logger: Logger, opts: { migrat
       secretKey,
       ...(embedded ? { embeddedS3: embedded } : {}),
       close: async () => {
+        clearInterval(sweeper);
+        await services.releases.idle();
         // Check-ins still in memory are written before the pool closes.
         await services.checkins.stop().catch((err) => logger.error({ err }, 'checkins: final flush failed'));
         await services.sharedCache?.close();

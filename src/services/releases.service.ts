@@ -21,8 +21,10 @@ export interface ReleaseLimits {
 
 const PRESIGN_SECONDS = 15 * 60;
 
-/** The upload → finalize pipeline, read top to bottom: HEAD, inspect by range, hash, record. */
+/** The upload → finalize pipeline, read top to bottom: HEAD, inspect by range, record; then checksum. */
 export class ReleasesService {
+  private readonly hashing = new Set<Promise<void>>();
+
   constructor(
     private readonly db: Db,
     private readonly storage: Storage,
@@ -86,7 +88,6 @@ export class ReleasesService {
       throw err;
     }
 
-    const sha256 = await this.hashObject(upload.s3Key);
     const readme: StoredReadme | null = info.readme
       ? {
           sections: info.readme.sections,
@@ -105,7 +106,6 @@ export class ReleasesService {
         version: info.version,
         s3Key: upload.s3Key,
         size: head.size,
-        sha256,
         name: info.name,
         requires: info.requires,
         tested: info.tested,
@@ -124,6 +124,7 @@ export class ReleasesService {
     });
     this.onChanged(product.id);
     this.logger.info({ productId: product.id, version: version.version, size: head.size }, 'release: finalized');
+    this.track(this.hashVersion(version.id, version.s3Key));
     return version;
   }
 
@@ -170,11 +171,32 @@ export class ReleasesService {
     return { size, read: (offset, length) => this.storage.readRange(key, offset, length) };
   }
 
-  /** Streams through the hash in constant memory; the object is never held whole. */
-  private async hashObject(key: string): Promise<string> {
-    const hash = crypto.createHash('sha256');
-    for await (const chunk of await this.storage.stream(key)) hash.update(chunk as Buffer);
-    return hash.digest('hex');
+  /** Waits for the checksum jobs started by this process (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.hashing.size) await Promise.allSettled([...this.hashing]);
+  }
+
+  /** Versions whose checksum a crash left unfinished; every server may run this, the update is idempotent. */
+  async hashPending(limit = 5): Promise<number> {
+    const rows = await q.versionsWithoutChecksum(this.db, limit);
+    for (const v of rows) await this.hashVersion(v.id, v.s3Key);
+    return rows.length;
+  }
+
+  private track(p: Promise<void>): void {
+    this.hashing.add(p);
+    void p.finally(() => this.hashing.delete(p));
+  }
+
+  /** Streams the object through SHA-256 in constant memory, after the vendor already has an answer. */
+  private async hashVersion(versionId: string, key: string): Promise<void> {
+    try {
+      const hash = crypto.createHash('sha256');
+      for await (const chunk of await this.storage.stream(key)) hash.update(chunk as Buffer);
+      await q.setVersionChecksum(this.db, versionId, hash.digest('hex'));
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message, versionId }, 'release: checksum failed; will retry');
+    }
   }
 }
 

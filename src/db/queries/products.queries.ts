@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { products, uploads, versions } from '../schema';
 
@@ -127,4 +127,12 @@ export async function deleteVersionRow(db: Db, productId: string, versionId: str
     .where(and(eq(versions.productId, productId), eq(versions.id, versionId)))
     .returning({ id: versions.id });
   return rows.length > 0;
+}
+
+export function versionsWithoutChecksum(db: Db, limit: number) {
+  return db.select({ id: versions.id, s3Key: versions.s3Key }).from(versions).where(isNull(versions.sha256)).limit(limit);
+}
+
+export async function setVersionChecksum(db: Db, versionId: string, sha256: string): Promise<void> {
+  await db.update(versions).set({ sha256 }).where(and(eq(versions.id, versionId), isNull(versions.sha256)));
 }

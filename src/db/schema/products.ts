@@ -44,7 +44,8 @@ export const versions = pgTable(
     version: text('version').notNull(),
     s3Key: text('s3_key').notNull(),
     size: bigint('size', { mode: 'number' }).notNull(),
-    sha256: text('sha256').notNull(),
+    // Filled in after finalize by a streaming job, so finalize reads only the ranges it needs.
+    sha256: text('sha256'),
     name: text('name').notNull(),
     requires: text('requires'),
     tested: text('tested'),
