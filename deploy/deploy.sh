@@ -55,7 +55,7 @@ need_kv() { [[ -n "${KV["$1.$2"]:-}" ]] || die "inventory: $1 needs $2=..."; ech
 is_local() { [[ "$(kv "$1" transport)" == local ]]; }
 
 # Remote commands: batch mode so a missing key fails at once instead of prompting.
-on() { local host="$1"; shift; ssh -o BatchMode=yes -o ConnectTimeout=5 "$host" "$@"; }
+on() { local host="$1"; shift; ssh -o BatchMode=yes -o ConnectTimeout=5 "$host" "$@" 9>&-; }
 
 ALL_ADDRS=()
 for a in "${APP_NAMES[@]}"; do ALL_ADDRS+=("$(need_kv "$a" addr)"); done
@@ -123,6 +123,8 @@ fi
 # NEW[app] = the release dir on that server's host.
 declare -A NEW=()
 declare -A LOCAL_RELEASE=()
+# One id for every remote host: the build's commit and the time it shipped.
+REMOTE_ID="r-$(date +%Y%m%d-%H%M%S)-$(git -C "${RELEASE_SRC:-$WHARF_REPO}" rev-parse --short HEAD 2>/dev/null || echo nogit)"
 for a in "${APP_NAMES[@]}"; do
   if is_local "$a"; then
     st="$(need_kv "$a" state)"
@@ -134,11 +136,11 @@ for a in "${APP_NAMES[@]}"; do
     NEW[$a]="${LOCAL_RELEASE[$st]}"
   else
     src="${RELEASE_SRC:-$WHARF_REPO}"
-    id="$(basename "$src")-$(date +%Y%m%d-%H%M%S)"
+    id="$REMOTE_ID"
     root="$(kv "$a" root /opt/wharf)"
     log "ship: $a ← $id"
     rsync -a --delete --exclude node_modules --exclude .git --exclude .tmp --exclude test --exclude data --exclude coverage \
-      -e "ssh -o BatchMode=yes" "$src/" "$(kv "$a" ssh):$root/releases/$id/"
+      -e "ssh -o BatchMode=yes" "$src/" "$(kv "$a" ssh):$root/releases/$id/" 9>&-
     on "$(kv "$a" ssh)" "cd $root/releases/$id && npm ci --omit=dev --no-audit --no-fund --silent"
     NEW[$a]="$root/releases/$id"
   fi
@@ -147,7 +149,7 @@ for n in "${NGINX_NAMES[@]}"; do
   is_local "$n" && continue # topology.sh release already published the local assets
   src="${RELEASE_SRC:-$WHARF_REPO}"
   log "assets: $n ← dist/public/assets (kept: old pages still load old fingerprints)"
-  rsync -a -e "ssh -o BatchMode=yes" "$src/dist/public/assets/" "$(kv "$n" ssh):$(kv "$n" assets /var/lib/wharf/public/assets)/"
+  rsync -a -e "ssh -o BatchMode=yes" "$src/dist/public/assets/" "$(kv "$n" ssh):$(kv "$n" assets /var/lib/wharf/public/assets)/" 9>&-
 done
 
 # ---------- 2. migrations, once, with the new code (they must suit the old build too) ----------
@@ -183,10 +185,13 @@ for a in "${APP_NAMES[@]}"; do
   if ! app_start "$a" "${NEW[$a]}"; then
     warn "$p new build not ready within ${READY_TIMEOUT}s: rolling back to $(basename "$old")"
     app_stop "$a" || true
+    # The known-good build gets at least a minute, whatever --ready-timeout the new one had.
+    READY_TIMEOUT=$(( READY_TIMEOUT > 60 ? READY_TIMEOUT : 60 ))
     app_start "$a" "$old" || { nginx_set ""; die "$p the previous build did not come back either: $a is DOWN"; }
     nginx_set ""
     log "$p back on $(basename "$old") and in nginx"
-    die "deploy failed at $a after $(( ($(now_ms) - T0) / 1000 ))s; servers before it run the new build"
+    done_msg="no server runs the new build"; (( step > 1 )) && done_msg="the $((step - 1)) server(s) before it run the new build"
+    die "deploy failed at $a after $(( ($(now_ms) - T0) / 1000 ))s; $done_msg"
   fi
   log "$p ready, back in nginx"
   nginx_set ""

@@ -54,8 +54,11 @@ stop_pid() {
 
 random_hex() { od -An -N"${1:-16}" -tx1 /dev/urandom | tr -d ' \n'; }
 
-# True when no TCP listener uses a port in [from, to].
-ports_free() { [[ -z "$(ss -Htln "( sport >= :$1 and sport <= :$2 )" 2>/dev/null)" ]]; }
+# True when no TCP socket (listening or connected) uses a port in [from, to].
+ports_free() { [[ -z "$(ss -Htan "( sport >= :$1 and sport <= :$2 )" 2>/dev/null)" ]]; }
+
+# First port of the kernel's ephemeral range: outgoing connections may take any port above it.
+ephemeral_low() { cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768; }
 
 # Renders the nginx upstream block. Args: <down address or ''> <address>...
 render_upstream() {

@@ -1,10 +1,9 @@
 import fs from 'node:fs';
-import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import * as schema from './schema';
-import { withQueryTimeouts } from './query-timeout';
+import { withDeadline, withQueryTimeouts } from './query-timeout';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
@@ -58,8 +57,9 @@ async function openPostgres(config: Config['database'], logger: Logger): Promise
   return {
     db,
     kind: 'postgres',
+    // Readiness wants the truth now: no retries, our own deadline.
     ping: async () => {
-      await db.execute(sql`select 1`);
+      await withDeadline(Promise.resolve(client.unsafe('select 1')), config.queryTimeoutMs);
     },
     close: () => client.end({ timeout: 5 }),
   };

@@ -18,30 +18,59 @@ interface Pending extends PromiseLike<unknown> {
   cancel?(): void;
 }
 
-function timedQuery(query: Pending, ms: number) {
-  const cancel = () => query.cancel?.();
+// Errors that prove the statement never ran (no server, a standby, not accepting yet): safe to retry.
+const NEVER_RAN = new Set(['ECONNREFUSED', 'CONNECT_TIMEOUT', 'ENOTFOUND', 'EHOSTUNREACH', '57P03', '25006', '08001', '08004']);
+const RETRY_WINDOW_MS = 10_000;
+
+function neverRan(err: unknown): boolean {
+  const e = err as { code?: string; cause?: { code?: string } };
+  return NEVER_RAN.has(e?.code ?? '') || NEVER_RAN.has(e?.cause?.code ?? '');
+}
+
+/** Retry with backoff across a failover, only when the database certainly did not run the work. */
+export async function retryWhileFailingOver<T>(attempt: () => Promise<T>, windowMs = RETRY_WINDOW_MS): Promise<T> {
+  const started = Date.now();
+  for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!neverRan(err) || Date.now() - started + delay > windowMs) throw err;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
+function timedQuery(run: () => Pending, ms: number, retry: boolean) {
+  const once = (values: boolean) => () => {
+    const query = run();
+    const cancel = () => query.cancel?.();
+    return withDeadline(Promise.resolve(values ? query.values() : query), ms, cancel);
+  };
+  const go = (values: boolean) => (retry ? retryWhileFailingOver(once(values)) : once(values)());
   return {
-    values: () => withDeadline(Promise.resolve(query.values()), ms, cancel),
-    then: (ok?: (v: unknown) => unknown, fail?: (e: unknown) => unknown) =>
-      withDeadline(Promise.resolve(query), ms, cancel).then(ok, fail),
+    values: () => go(true),
+    then: (ok?: (v: unknown) => unknown, fail?: (e: unknown) => unknown) => go(false).then(ok, fail),
   };
 }
 
-/** Wrap the client drizzle talks to so every statement and transaction has our own deadline. */
+/**
+ * Wrap the client drizzle talks to: every statement and transaction gets our own deadline, and
+ * statements or whole transactions that could not reach the primary are retried.
+ */
 export function withQueryTimeouts(client: Sql, ms: number): Sql {
-  const wrap = (target: any, txBudget: number): any =>
+  const wrap = (target: any, inTransaction: boolean): any =>
     new Proxy(target, {
       get(obj, prop, receiver) {
         if (prop === 'unsafe') {
-          return (q: string, params?: unknown[], opts?: unknown) => timedQuery(obj.unsafe(q, params, opts), ms);
+          return (q: string, params?: unknown[], opts?: unknown) => timedQuery(() => obj.unsafe(q, params, opts), ms, !inTransaction);
         }
         if (prop === 'begin' || prop === 'savepoint') {
-          return (fn: (tx: unknown) => Promise<unknown>) =>
-            withDeadline(Promise.resolve(obj[prop]((tx: unknown) => fn(wrap(tx, txBudget)))), txBudget);
+          // A transaction may run several statements; give it a few statement budgets.
+          const run = (fn: (tx: unknown) => Promise<unknown>) => () => withDeadline(Promise.resolve(obj[prop]((tx: unknown) => fn(wrap(tx, true)))), ms * 4);
+          return (fn: (tx: unknown) => Promise<unknown>) => (inTransaction ? run(fn)() : retryWhileFailingOver(run(fn)));
         }
         return Reflect.get(obj, prop, receiver);
       },
     });
-  // A transaction may run several statements; give it a few statement budgets.
-  return wrap(client, ms * 4);
+  return wrap(client, false);
 }

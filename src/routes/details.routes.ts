@@ -1,8 +1,8 @@
 import { Router } from 'express';
 import { NotFoundError } from '../lib/errors';
 import type { Services } from '../services';
-import { readmeToHtml } from '../services/packages/readme-html';
 import type { ProductSnapshot } from '../services/updates/catalog';
+import { productSections } from '../services/updates/update-json';
 
 interface Section {
   id: string;
@@ -14,22 +14,10 @@ const TITLES: Record<string, string> = { faq: 'FAQ', other_notes: 'Other notes' 
 
 const titleOf = (key: string): string => TITLES[key] ?? key.charAt(0).toUpperCase() + key.slice(1).replace(/_/g, ' ');
 
-/** The vendor's own text wins; the live release's readme.txt fills the gaps (as in the update JSON). */
 function sectionsOf(p: ProductSnapshot): Section[] {
-  const readme = p.live?.readme ?? null;
-  const parts = readme?.sections ?? {};
-  const changelog = p.changelog.trim()
-    ? readmeToHtml(p.changelog)
-    : (readme?.changelog ?? []).map((e) => `<h4>${readmeToHtml(e.version).replace(/^<p>|<\/p>$/g, '')}</h4>\n${readmeToHtml(e.body)}`).join('\n');
-  const out: Section[] = [
-    { id: 'description', title: 'Description', html: readmeToHtml(p.description.trim() || parts.description || readme?.shortDescription || '') },
-    { id: 'installation', title: 'Installation', html: readmeToHtml(p.installation.trim() || parts.installation || '') },
-    { id: 'changelog', title: 'Changelog', html: changelog },
-  ];
-  for (const [key, text] of Object.entries(parts)) {
-    if (!['description', 'installation', 'changelog', 'upgrade_notice'].includes(key)) out.push({ id: key, title: titleOf(key), html: readmeToHtml(text) });
-  }
-  return out.filter((s) => s.html.trim());
+  return Object.entries(productSections(p, p.live))
+    .map(([id, html]) => ({ id, title: titleOf(id), html }))
+    .filter((s) => s.html.trim());
 }
 
 const httpUrl = (u: string | null | undefined): string | null => (u && /^https?:\/\//i.test(u) ? u : null);

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../support/app';
-import { launchBrowser, screenshot, withScreenshotOnFailure, type TestBrowser } from '../support/browser';
+import { launchBrowser, screenshot, throttleUploads, withScreenshotOnFailure, type TestBrowser } from '../support/browser';
 import { pluginZip } from '../support/releases';
 
 /**
@@ -46,16 +46,22 @@ interface UploadTrace {
   status: string[];
 }
 
+const traces = new WeakMap<Page, UploadTrace>();
+
 /**
  * Records every value of #upload-progress and #upload-status from inside the page. The page leaves
  * for the product page right after the upload, so each change is reported to the test at once.
  */
 async function traceUpload(p: Page): Promise<UploadTrace> {
+  if (!traces.has(p)) {
+    await p.exposeBinding('__wharfTrace', (_src, kind: 'progress' | 'status', value: string) => {
+      const trace = traces.get(p)!;
+      if (kind === 'progress') trace.progress.push(Number(value));
+      else trace.status.push(value);
+    });
+  }
   const trace: UploadTrace = { progress: [], status: [] };
-  await p.exposeBinding('__wharfTrace', (_src, kind: 'progress' | 'status', value: string) => {
-    if (kind === 'progress') trace.progress.push(Number(value));
-    else trace.status.push(value);
-  });
+  traces.set(p, trace);
   await p.evaluate(() => {
     const report = (window as unknown as { __wharfTrace(kind: string, value: string): void }).__wharfTrace;
     const bar = document.getElementById('upload-progress') as HTMLProgressElement;
@@ -78,10 +84,15 @@ async function uploadWithJs(file: string): Promise<UploadTrace> {
 
 beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-dashboard-'));
-  [app, browser] = await Promise.all([startTestApp(), launchBrowser()]);
+  // Both start together; whichever succeeded is kept so afterAll stops it even if the other failed.
+  const [a, b] = await Promise.allSettled([startTestApp(), launchBrowser()]);
+  if (a.status === 'fulfilled') app = a.value;
+  if (b.status === 'fulfilled') browser = b.value;
+  if (a.status === 'rejected') throw a.reason;
+  if (b.status === 'rejected') throw b.reason;
   page = await browser.newPage();
   context = page.context();
-}, 60_000);
+}, 120_000); // PGlite's start alone takes 15-45 s on a loaded 2-CPU machine.
 
 afterAll(async () => {
   await browser?.close();
@@ -109,7 +120,9 @@ it('signs up and creates a plugin', async () => {
 
 it('uploads a 3 MB zip with a moving progress bar, then lists 1.0 as live', async () => {
   await withScreenshotOnFailure(page, 'upload-1.0', async () => {
-    const trace = await uploadWithJs(zipFile('v1.0.zip', SLUG, '1.0', 3_000_000));
+    // ~1.5 s at 2 MB/s: long enough for several of Chromium's upload-progress reports.
+    const unthrottle = await throttleUploads(page, 2 * 1024 * 1024);
+    const trace = await uploadWithJs(zipFile('v1.0.zip', SLUG, '1.0', 3_000_000)).finally(unthrottle);
 
     // The bar moved: some value strictly between 0 and 100, and it ended full.
     expect(trace.progress.some((v) => v > 0 && v < 100)).toBe(true);
@@ -122,7 +135,6 @@ it('uploads a 3 MB zip with a moving progress bar, then lists 1.0 as live', asyn
     const row = await versionRow(page, '1.0');
     await expect(row.locator('td').nth(2).textContent()).resolves.toBe('2.86 MB');
     await expect(liveVersions(page)).resolves.toEqual(['1.0']);
-    await screenshot(page, 'product-page');
   });
 });
 
@@ -139,6 +151,7 @@ it('uploads 1.1, which becomes live, and makes 1.0 live again', async () => {
     await expect(page.locator('.alert.ok').textContent()).resolves.toBe('Live version changed.');
     await expect(liveVersions(page)).resolves.toEqual(['1.0']);
     await expect((await versionRow(page, '1.1')).getByRole('button', { name: 'Make live' }).count()).resolves.toBe(1);
+    await screenshot(page, 'product-page');
   });
 });
 
@@ -158,6 +171,7 @@ it('explains a refused zip (wrong top folder) on the upload page without leaving
     expect(trace.progress.at(-1)).toBe(100);
     await expect(page.locator('#upload-status').textContent()).resolves.toBe('');
     await expect(page.locator('#upload-form button[type=submit]').isEnabled()).resolves.toBe(true);
+    await screenshot(page, 'upload-refused');
 
     // Nothing was released.
     await page.goto(`${app.url}/products/${productId}`);

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 
@@ -14,35 +13,31 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
-/** Headless Chromium that talks to loopback only, with a throwaway profile removed by close(). */
+/**
+ * Headless Chromium that talks to loopback only. Playwright refuses `--user-data-dir` in launch():
+ * it gives every launch its own fresh temp profile (os.tmpdir()/playwright_chromiumdev_profile-*)
+ * and removes it on close, which is the throwaway profile we want.
+ */
 export async function launchBrowser(): Promise<TestBrowser> {
   // A missing browser fails the test (CI must not go green by skipping the browser tests).
   if (!fs.existsSync(CHROMIUM_PATH)) {
     throw new Error(`Chromium not found at ${CHROMIUM_PATH}: install Debian's "chromium" package (apt-get install chromium) or set CHROMIUM_PATH.`);
   }
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-chromium-'));
-  let browser: Browser;
-  try {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      timeout: 30_000,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        `--user-data-dir=${profile}`,
-      ],
-    });
-  } catch (err) {
-    fs.rmSync(profile, { recursive: true, force: true });
-    throw err;
-  }
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    timeout: 30_000,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
   return {
     browser,
     newPage: async (opts = {}) => {
@@ -53,8 +48,22 @@ export async function launchBrowser(): Promise<TestBrowser> {
     },
     close: async () => {
       await browser.close().catch(() => undefined);
-      fs.rmSync(profile, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * Emulates a slower uplink for this page (Chrome DevTools' network throttling). On loopback a few
+ * MB upload in one tick, before Chromium's first upload-progress report; a real uplink is slower.
+ * Returns a function that lifts the limit.
+ */
+export async function throttleUploads(page: Page, bytesPerSecond: number): Promise<() => Promise<void>> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: bytesPerSecond });
+  return async () => {
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await cdp.detach();
   };
 }
 

@@ -3,7 +3,8 @@ import type { TestApp } from './app';
 import { api } from './api-client';
 import type { Vendor } from './fixtures';
 import { postToS3 } from './releases';
-import { findPhpErrors, type WordPressSite } from './wordpress';
+import { checkerExpr } from './wp-fixtures';
+import { findPhpErrors, phpString, type WordPressSite } from './wordpress';
 
 /** Steps that join the real Wharf server and a real WordPress site: a vendor releasing, a site admin entering the code. */
 
@@ -63,4 +64,24 @@ export async function saveCodeOnLicenseScreen(site: WordPressSite, screen: strin
   const location = res.headers.get('location') ?? '';
   if (res.status !== 302 || !location.endsWith(screen)) throw new Error(`saving the code on ${screen}: HTTP ${res.status} → ${location}\n${res.body.slice(0, 2000)}`);
   return adminPage(site, screen);
+}
+
+export interface CheckerState {
+  answer: Record<string, unknown> | null;
+  error: { at: number; message: string } | null;
+  checkedAt: number;
+}
+
+/** What a product's checker has stored (last good answer, last error), read without asking the server. */
+export function readCheckerState(site: WordPressSite, kind: 'plugin' | 'theme', productId: string): Promise<CheckerState> {
+  return site.evalPhp<CheckerState>(`
+    $c = ${checkerExpr(kind, productId)};
+    if (!$c) { throw new Exception('no ${kind} checker for ' . ${phpString(productId)}); }
+    $s = $c->state();
+    return array('answer' => $c->getUpdate(), 'error' => $c->getLastError(), 'checkedAt' => (int) $s['checked_at']);`);
+}
+
+/** The texts of the client's license notices on an admin page ("<Product>: <server's sentence> <link>"). */
+export function licenseNotices(html: string): string[] {
+  return [...html.matchAll(/<div class="notice notice-warning wharf-license-error"><p>([\s\S]*?)<\/p><\/div>/g)].map((m) => htmlText(m[1] ?? ''));
 }

@@ -114,6 +114,8 @@ export class PurchaseCodesService {
 
   async list(userId: string, productId: string, q: { search?: unknown; status?: unknown; page?: unknown; batch?: unknown; limit?: number }) {
     const product = await this.products.get(userId, productId);
+    // A malformed batch id must not silently widen the list (or a CSV export) to every code.
+    if (q.batch !== undefined && q.batch !== '' && !isUuid(q.batch)) throw new NotFoundError('No such batch of codes');
     const status = STATUSES.find((s) => s === q.status);
     const search = typeof q.search === 'string' ? q.search.trim().slice(0, 200) : '';
     const page = Math.max(1, Math.min(100_000, Number.parseInt(String(q.page ?? '1'), 10) || 1));

@@ -7,16 +7,17 @@ function lastUpdated(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 }
 
-function changelogHtml(p: ProductSnapshot, v: VersionMeta): string {
+function changelogHtml(p: ProductSnapshot, v: VersionMeta | null): string {
   if (p.changelog.trim()) return readmeToHtml(p.changelog);
-  const entries = v.readme?.changelog ?? [];
+  const entries = v?.readme?.changelog ?? [];
   return entries.map((e) => `<h4>${readmeToHtml(e.version).replace(/^<p>|<\/p>$/g, '')}</h4>\n${readmeToHtml(e.body)}`).join('\n');
 }
 
-function sections(p: ProductSnapshot, v: VersionMeta): Record<string, string> {
-  const readme = v.readme?.sections ?? {};
+/** The vendor's own text wins; the release's readme.txt fills the gaps. Shared with the details page. */
+export function productSections(p: ProductSnapshot, v: VersionMeta | null): Record<string, string> {
+  const readme = v?.readme?.sections ?? {};
   const out: Record<string, string> = {
-    description: readmeToHtml(p.description.trim() || readme.description || v.readme?.shortDescription || ''),
+    description: readmeToHtml(p.description.trim() || readme.description || v?.readme?.shortDescription || ''),
     installation: readmeToHtml(p.installation.trim() || readme.installation || ''),
     changelog: changelogHtml(p, v),
   };
@@ -48,7 +49,7 @@ export function renderBase(p: ProductSnapshot, v: VersionMeta, detailsUrl: strin
     upgrade_notice: v.upgradeNotice ?? undefined,
     author: p.author ?? v.author ?? undefined,
     author_homepage: p.authorHomepage ?? v.authorUri ?? undefined,
-    sections: sections(p, v),
+    sections: productSections(p, v),
     banners: clean(p.banners),
     icons: clean(p.icons),
   };

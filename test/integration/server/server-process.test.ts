@@ -28,12 +28,13 @@ function startServer(env: Record<string, string>): { child: ChildProcess; output
   return { child, output: () => out };
 }
 
-async function waitFor(url: string, ms = 30000): Promise<Response> {
+async function waitFor(url: string, server: { child: ChildProcess; output: () => string }, ms = 90000): Promise<Response> {
   const until = Date.now() + ms;
   for (;;) {
     try {
       return await fetch(url);
     } catch (err) {
+      if (server.child.exitCode !== null) throw new Error(`server exited (${server.child.exitCode}):\n${server.output()}`);
       if (Date.now() > until) throw err;
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -58,7 +59,7 @@ test('on embedded defaults it serves, is ready, keeps data across a restart, and
   const env = { PORT: String(port), EMBEDDED_S3_PORT: String(s3), DATA_DIR: dataDir, LOG_LEVEL: 'info' };
   let server = startServer(env);
   try {
-    expect((await waitFor(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    expect((await waitFor(`http://127.0.0.1:${port}/healthz`, server)).status).toBe(200);
     const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ checks: { database: 'ok', storage: 'ok' } });
@@ -100,7 +101,7 @@ test('on embedded defaults it serves, is ready, keeps data across a restart, and
     expect(server.output()).toMatch(/draining/);
 
     server = startServer(env);
-    await waitFor(`http://127.0.0.1:${port}/healthz`);
+    await waitFor(`http://127.0.0.1:${port}/healthz`, server);
     const after = await fetch(`http://127.0.0.1:${port}/products`, { headers: { cookie: session } });
     expect(after.status).toBe(200);
     expect(await after.text()).toContain('persist@example.com');
@@ -109,4 +110,4 @@ test('on embedded defaults it serves, is ready, keeps data across a restart, and
     await exited(server.child).catch(() => undefined);
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
-});
+}, 240_000);

@@ -1,0 +1,162 @@
+/** Pure formatting of bench results: the table, the ratios and the final JSON line. */
+
+export interface LoadResult {
+  /** Scenario key, e.g. "cached" or "ceiling". */
+  key: string;
+  label: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  max: number;
+  /** Socket errors + timeouts + 4xx + 5xx answers (anything but 2xx/3xx). */
+  errors: number;
+  requests: number;
+  /** CPU time (user + system) the server process spent per answered request, in µs; NaN if unknown. */
+  cpuUsPerRequest: number;
+  statuses: Record<string, number>;
+}
+
+export interface Row extends LoadResult {
+  /** requests/s divided by the ceiling runs just before and after this one (their mean). */
+  ratio: number | null;
+}
+
+/** Pairs every non-ceiling run with the ceiling runs around it (the machine as it was then). */
+export function withRatios(sequence: LoadResult[]): Row[] {
+  return sequence.map((r, i) => {
+    if (r.key === 'ceiling') return { ...r, ratio: null };
+    const before = [...sequence.slice(0, i)].reverse().find((x) => x.key === 'ceiling');
+    const after = sequence.slice(i + 1).find((x) => x.key === 'ceiling');
+    const refs = [before, after].filter((x): x is LoadResult => !!x && x.rps > 0);
+    const ref = refs.length ? refs.reduce((s, x) => s + x.rps, 0) / refs.length : 0;
+    return { ...r, ratio: ref > 0 ? r.rps / ref : null };
+  });
+}
+
+export function median(values: number[]): number {
+  if (!values.length) return 0;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
+const fmtMs = (n: number) => (Number.isFinite(n) ? (n >= 100 ? n.toFixed(0) : n.toFixed(1)) : '-');
+
+/** A fixed-width text table; numbers right-aligned. */
+export function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const line = (cells: string[]) => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+export function loadTable(rows: Row[]): string {
+  return table(
+    ['run', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'vs ceiling', 'server CPU µs/req'],
+    rows.map((r) => [r.label, fmtInt(r.rps), fmtMs(r.p50), fmtMs(r.p99), fmtMs(r.max), fmtInt(r.errors), r.ratio === null ? '' : r.ratio.toFixed(2), Number.isFinite(r.cpuUsPerRequest) ? fmtInt(r.cpuUsPerRequest) : '-']),
+  );
+}
+
+export interface UploadMeasure {
+  label: string;
+  zipBytes: number;
+  /** Bytes the app read from S3 while the finalize request ran (HEAD + ranged GETs). */
+  requestBytesRead: number;
+  /** S3 requests the finalize request made, e.g. { HEAD: 1, 'GET range': 4 }. */
+  requestS3: Record<string, number>;
+  /** Bytes read from S3 after the answer, until the version's checksum was recorded (0 when none). */
+  backgroundBytesRead: number;
+  rssBefore: number;
+  /** VmHWM (reset just before the finalize) when the request answered. */
+  rssPeakRequest: number;
+  /** VmHWM once the checksum was recorded: the whole cost of a release. */
+  rssPeak: number;
+  rssAfter: number;
+  finalizeMs: number;
+  /** From the request to the checksum being recorded (same as finalizeMs when it is computed inline). */
+  checksumMs: number;
+}
+
+export const mb = (bytes: number) => bytes / (1024 * 1024);
+const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
+export const fmtBytes = (n: number) => (n >= 1024 * 1024 ? `${mb(n).toFixed(1)} MB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KB` : `${n} B`);
+
+export function uploadTable(rows: UploadMeasure[]): string {
+  return table(
+    ['finalize', 'zip', 'read by request', 'request S3 calls', 'read after answer', 'RSS before MB', 'peak +MB request', 'peak +MB incl. after', 'request ms', 'checksum ms'],
+    rows.map((u) => [
+      u.label,
+      fmtBytes(u.zipBytes),
+      fmtBytes(u.requestBytesRead),
+      Object.entries(u.requestS3).map(([m, n]) => `${m} ×${n}`).join(', '),
+      fmtBytes(u.backgroundBytesRead),
+      mb(u.rssBefore).toFixed(1),
+      mb(u.rssPeakRequest - u.rssBefore).toFixed(1),
+      mb(u.rssPeak - u.rssBefore).toFixed(1),
+      fmtInt(u.finalizeMs),
+      fmtInt(u.checksumMs),
+    ]),
+  );
+}
+
+export interface Targets {
+  cached_ratio: number;
+  cached_p99_ms: number;
+  finalize_bytes_read_200mb: number;
+  finalize_read_vs_1mb: number;
+  rss_growth_mb_200mb: number;
+}
+
+export const TARGETS: Targets = {
+  cached_ratio: 0.5,
+  cached_p99_ms: 10,
+  finalize_bytes_read_200mb: 1024 * 1024,
+  finalize_read_vs_1mb: 4,
+  rss_growth_mb_200mb: 20,
+};
+
+/** The last line of the output: one JSON object. Missing figures are null, never invented. */
+export function summary(rows: Row[], uploads: { small?: UploadMeasure; big?: UploadMeasure }, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const pick = (key: string) => rows.find((r) => r.key === key);
+  const rps = (key: string) => (pick(key) ? Math.round(pick(key)!.rps) : null);
+  const ceilings = rows.filter((r) => r.key === 'ceiling').map((r) => r.rps);
+  const cached = pick('cached');
+  const big = uploads.big;
+  const small = uploads.small;
+  const out: Record<string, unknown> = {
+    ceiling_rps: ceilings.length ? Math.round(median(ceilings)) : null,
+    cached_rps: rps('cached'),
+    cached_ratio: cached?.ratio != null ? round(cached.ratio, 3) : null,
+    cached_p99_ms: cached ? cached.p99 : null,
+    cached_p50_ms: cached ? cached.p50 : null,
+    cached_cpu_us_per_req: cached && Number.isFinite(cached.cpuUsPerRequest) ? Math.round(cached.cpuUsPerRequest) : null,
+    ceiling_cpu_us_per_req: (() => {
+      const c = rows.filter((r) => r.key === 'ceiling' && Number.isFinite(r.cpuUsPerRequest)).map((r) => r.cpuUsPerRequest);
+      return c.length ? Math.round(median(c)) : null;
+    })(),
+    cached_get_rps: rps('cached_get'),
+    uncached_rps: rps('uncached'),
+    uncached_pglite_rps: rps('uncached_pglite'),
+    expired_rps: rps('expired'),
+    download_rps: rps('download'),
+    errors: rows.filter((r) => r.key !== 'ceiling').reduce((n, r) => n + r.errors, 0),
+    finalize_bytes_read_200mb: big ? big.requestBytesRead : null,
+    finalize_bytes_read_1mb: small ? small.requestBytesRead : null,
+    after_answer_bytes_read_200mb: big ? big.backgroundBytesRead : null,
+    after_answer_bytes_read_1mb: small ? small.backgroundBytesRead : null,
+    rss_growth_mb_200mb: big ? round(mb(big.rssPeak - big.rssBefore), 1) : null,
+    rss_growth_mb_1mb: small ? round(mb(small.rssPeak - small.rssBefore), 1) : null,
+    rss_growth_mb_200mb_request_only: big ? round(mb(big.rssPeakRequest - big.rssBefore), 1) : null,
+    finalize_ms_200mb: big ? Math.round(big.finalizeMs) : null,
+    checksum_ms_200mb: big ? Math.round(big.checksumMs) : null,
+  };
+  const met = (ok: boolean | null) => ok;
+  out.targets_met = {
+    cached_ratio: out.cached_ratio === null ? null : met((out.cached_ratio as number) >= TARGETS.cached_ratio),
+    cached_p99_ms: out.cached_p99_ms === null ? null : met((out.cached_p99_ms as number) < TARGETS.cached_p99_ms),
+    finalize_bytes_read_200mb:
+      big && small ? big.requestBytesRead < TARGETS.finalize_bytes_read_200mb && big.requestBytesRead <= TARGETS.finalize_read_vs_1mb * Math.max(small.requestBytesRead, 1) : null,
+    rss_growth_mb_200mb: out.rss_growth_mb_200mb === null ? null : (out.rss_growth_mb_200mb as number) < TARGETS.rss_growth_mb_200mb,
+  };
+  return { ...out, ...extra };
+}
