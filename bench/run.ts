@@ -4,6 +4,7 @@
  * Knobs: BENCH_SECONDS (8), BENCH_CONNECTIONS (50), BENCH_ONLY (comma list of scenario keys),
  * BENCH_UPLOAD (1; 0 skips the finalize measurements), BENCH_PROFILE (a directory: the cached
  * app runs under --cpu-prof and its profile is summarised), BENCH_LOG_LEVEL (warn),
+ * BENCH_SERVER (the app build to measure: dist/src/server.js of this tree by default),
  * BENCH_COMPARE_SERVER (another build's dist/src/server.js, measured as "cached_alt" right after
  * "cached", for before/after figures under the same conditions), BENCH_REPEAT (1: rounds of the
  * whole alternation; figures are the median over rounds).
@@ -12,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { loadTable, summary, uploadTable, withRatios, type LoadResult, type UploadMeasure } from './lib/format';
+import { aggregate, loadTable, summary, uploadTable, withRatios, type LoadResult, type UploadMeasure } from './lib/format';
 import { load, type Target } from './lib/load';
 import { ask, forkHelper, memoryOf, resetPeak, sleep, startApp, stopChild, tailFile, track, type AppProcess } from './lib/procs';
 import { api, BACKDATED, createProduct, finalize, pluginFiles, postFileToS3, presign, releaseFiles, seed, type Seeded } from './lib/seed';
@@ -21,7 +22,7 @@ import { writeBigZip } from './lib/zip';
 import { summarise } from './profile-summary';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const SERVER_JS = path.join(ROOT, 'dist', 'src', 'server.js');
+const SERVER_JS = process.env.BENCH_SERVER ? path.resolve(process.env.BENCH_SERVER) : path.join(ROOT, 'dist', 'src', 'server.js');
 const HELPERS = __dirname;
 const BUCKET = 'wharf-bench';
 
@@ -265,16 +266,18 @@ async function main(): Promise<void> {
   const run = async (t: Target) => {
     const startUs = nowUs();
     const r = await load(t, SECONDS, CONNECTIONS);
-    if (t.key === 'cached') profileWindow = { startUs, endUs: nowUs() };
+    if (t.key === 'cached' && !profileWindow) profileWindow = { startUs, endUs: nowUs() };
     sequence.push(r);
     const codes = Object.entries(r.statuses).map(([c, n]) => `${c}×${n}`).join(' ');
     out(`  ${r.label.padEnd(62)} ${Math.round(r.rps).toString().padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  max ${r.max} ms  errors ${r.errors}  cpu ${Math.round(r.cpuUsPerRequest)} µs/req  [${codes}]`);
   };
   await load(ceilingTarget, 1, CONNECTIONS); // warm-up, not counted
-  for (const { t } of targets) {
-    await run(ceilingTarget);
-    await load(t, 1, CONNECTIONS); // warm-up: JIT, pools, caches
-    await run(t);
+  for (let round = 0; round < REPEAT; round++) {
+    for (const { t } of targets) {
+      await run(ceilingTarget);
+      await load(t, 1, CONNECTIONS); // warm-up: JIT, pools, caches
+      await run(t);
+    }
   }
   await run(ceilingTarget);
 
@@ -292,9 +295,10 @@ async function main(): Promise<void> {
     fs.rmSync(zip, { force: true });
   }
 
-  const rows = withRatios(sequence);
+  const runs = withRatios(sequence);
+  const rows = aggregate(runs);
   out();
-  out(loadTable(rows));
+  out(loadTable(REPEAT > 1 ? [...runs, ...rows] : runs));
   if (UPLOAD) {
     out();
     out(uploadTable([uploads.small!, uploads.big!]));

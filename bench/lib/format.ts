@@ -33,6 +33,31 @@ export function withRatios(sequence: LoadResult[]): Row[] {
   });
 }
 
+/** One row per scenario: the median of each figure over its runs (BENCH_REPEAT rounds). */
+export function aggregate(rows: Row[]): Row[] {
+  const keys = [...new Set(rows.map((r) => r.key))];
+  return keys.map((key) => {
+    const rs = rows.filter((r) => r.key === key);
+    const m = (f: (r: Row) => number) => median(rs.map(f).filter((v) => Number.isFinite(v)));
+    const ratios = rs.map((r) => r.ratio).filter((v): v is number => v !== null);
+    const statuses: Record<string, number> = {};
+    for (const r of rs) for (const [c, n] of Object.entries(r.statuses)) statuses[c] = (statuses[c] ?? 0) + n;
+    return {
+      key,
+      label: rs.length > 1 ? `${rs[0]!.label} (median of ${rs.length})` : rs[0]!.label,
+      rps: m((r) => r.rps),
+      p50: m((r) => r.p50),
+      p99: m((r) => r.p99),
+      max: Math.max(...rs.map((r) => r.max)),
+      errors: rs.reduce((n, r) => n + r.errors, 0),
+      requests: rs.reduce((n, r) => n + r.requests, 0),
+      cpuUsPerRequest: rs.some((r) => Number.isFinite(r.cpuUsPerRequest)) ? m((r) => r.cpuUsPerRequest) : NaN,
+      statuses,
+      ratio: ratios.length ? median(ratios) : null,
+    };
+  });
+}
+
 export function median(values: number[]): number {
   if (!values.length) return 0;
   const s = [...values].sort((a, b) => a - b);
@@ -119,7 +144,7 @@ export const TARGETS: Targets = {
 export function summary(rows: Row[], uploads: { small?: UploadMeasure; big?: UploadMeasure }, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const pick = (key: string) => rows.find((r) => r.key === key);
   const rps = (key: string) => (pick(key) ? Math.round(pick(key)!.rps) : null);
-  const ceilings = rows.filter((r) => r.key === 'ceiling').map((r) => r.rps);
+  const ceilings = rows.filter((r) => r.key === 'ceiling').map((r) => r.rps); // already one median row per key
   const cached = pick('cached');
   const big = uploads.big;
   const small = uploads.small;

@@ -27,7 +27,14 @@ wait_for() {
 
 http_ok() { curl -fs -o /dev/null --max-time 1 "$1"; }
 
-pid_alive() { [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null; }
+# A zombie counts as dead: PID 1 in a container may take seconds to reap our orphans.
+pid_alive() {
+  [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null || return 1
+  local stat; stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  [[ "${stat##*) }" != Z* ]]
+}
+
+pids_dead() { local p; for p in "$@"; do pid_alive "$p" && return 1; done; return 0; }
 
 pidfile_alive() { [[ -f "$1" ]] && pid_alive "$(cat "$1")"; }
 
@@ -46,7 +53,7 @@ stop_pid() {
   local pid="$1" name="$2" grace="${3:-10}"
   pid_alive "$pid" || return 0
   kill -TERM "$pid" 2>/dev/null || true
-  if ! wait_for "$grace" "$name (pid $pid) to exit" bash -c "! kill -0 $pid"; then
+  if ! wait_for "$grace" "$name (pid $pid) to exit" pids_dead "$pid"; then
     warn "$name did not exit after ${grace}s; SIGKILL"
     kill_tree KILL "$pid"
   fi

@@ -179,7 +179,7 @@ pg_kill_node() {
   log "pg$i: kill -9 Patroni (${pid:-none}) and postmaster (${pm:-none}) with its children"
   [[ -n "$pid" ]] && kill_tree KILL "$pid"
   [[ -n "$pm" ]] && pid_alive "$pm" && kill_tree KILL "$pm"
-  wait_for 5 "pg$i processes to die" bash -c "! kill -0 ${pid:-0} 2>/dev/null && ! kill -0 ${pm:-0} 2>/dev/null" || true
+  wait_for 5 "pg$i processes to die" pids_dead $pid $pm || true
   rm -f "$STATE/pids/patroni-$i.pid"
 }
 

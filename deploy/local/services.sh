@@ -163,7 +163,8 @@ nginx_reload() {
   local before; before="$(child_pids "$master" | sort | tr '\n' ' ')"
   local out; out="$(NGINX -s reload 2>&1)" || die "nginx reload failed: $out"
   # Wait until every pre-reload worker is gone: then no connection to a downed server remains.
-  wait_for 30 "old nginx workers to exit" bash -c "for p in $before; do kill -0 \$p 2>/dev/null && exit 1; done; exit 0" ||
+  # shellcheck disable=SC2086 # one pid per word
+  wait_for 30 "old nginx workers to exit" pids_dead $before ||
     warn "old nginx workers still finishing requests after 30s; going on (the app's own drain covers them)"
 }
 
@@ -172,5 +173,5 @@ nginx_stop() {
   pid_alive "$pid" || return 0
   log "nginx: stopping"
   NGINX -s quit 2>/dev/null || true
-  wait_for 10 "nginx to exit" bash -c "! kill -0 $pid" || kill_tree KILL "$pid"
+  wait_for 10 "nginx to exit" pids_dead "$pid" || kill_tree KILL "$pid"
 }

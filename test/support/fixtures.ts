@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { versions } from '../../src/db/schema';
 import type { TestApp } from './app';
 import { api, createApiKey } from './api-client';
@@ -40,8 +40,8 @@ export async function productWithReleases(app: TestApp, v: Vendor, opts: { type?
 /** Backdate a release (test setup for expiry rules) and drop cached copies of the product. */
 export async function setReleasedAt(app: TestApp, productId: string, version: string, when: Date): Promise<void> {
   const db = app.runtime.database.db;
-  const rows = await db.update(versions).set({ releasedAt: when }).where(eq(versions.version, version)).returning({ productId: versions.productId });
-  if (!rows.some((r) => r.productId === productId)) throw new Error(`no version ${version}`);
+  const rows = await db.update(versions).set({ releasedAt: when }).where(and(eq(versions.productId, productId), eq(versions.version, version))).returning({ productId: versions.productId });
+  if (!rows.length) throw new Error(`no version ${version}`);
   app.runtime.services.catalog.invalidateProduct(productId);
 }
 
