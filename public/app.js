@@ -23,6 +23,8 @@
     var button = form.querySelector('button[type=submit]');
 
     function fail(message, reasons) {
+      box.hidden = true;
+      bar.value = 0;
       errorBox.hidden = false;
       errorBox.textContent = '';
       var strong = document.createElement('strong');
@@ -77,7 +79,7 @@
           return;
         }
         var err = res.body.error || {};
-        fail(err.message || 'The upload was refused.', err.reasons);
+        fail(err.reasons && err.reasons.length ? 'The upload was refused.' : err.message || 'The upload was refused.', err.reasons);
       }).catch(function (err) { fail(err.message); });
     });
   }

@@ -63,7 +63,7 @@ bootstrap:
         max_wal_senders: 10
         max_replication_slots: 10
         max_connections: 200
-  initdb: [{ encoding: UTF8 }, { locale: C.UTF-8 }, data-checksums]
+  initdb: [{ encoding: UTF8 }, { locale: C.UTF-8 }, data-checksums, no-sync]   # no-sync: bootstrap only; fsync stays on
   # The socket dir is private to the postgres OS user, so local trust is safe; TCP needs a password.
   pg_hba:
     - local all all trust
