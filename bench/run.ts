@@ -5,8 +5,8 @@
  * BENCH_UPLOAD (1; 0 skips the finalize measurements), BENCH_PROFILE (a directory: the cached
  * app runs under --cpu-prof and its profile is summarised), BENCH_LOG_LEVEL (warn),
  * BENCH_SERVER (the app build to measure: dist/src/server.js of this tree by default),
- * BENCH_COMPARE_SERVER (another build's dist/src/server.js, measured as "cached_alt" right after
- * "cached", for before/after figures under the same conditions), BENCH_REPEAT (1: rounds of the
+ * BENCH_COMPARE_SERVER (other builds' dist/src/server.js, comma-separated, measured as
+ * "cached_alt", "cached_alt2"… right after "cached", for before/after figures under the same conditions), BENCH_REPEAT (1: rounds of the
  * whole alternation; figures are the median over rounds).
  */
 import fs from 'node:fs';
@@ -33,7 +33,7 @@ const ONLY = env.BENCH_ONLY ? new Set(env.BENCH_ONLY.split(',').map((s) => s.tri
 const UPLOAD = env.BENCH_UPLOAD !== '0';
 const PROFILE_DIR = env.BENCH_PROFILE ? path.resolve(env.BENCH_PROFILE) : null;
 const LOG_LEVEL = env.BENCH_LOG_LEVEL ?? 'warn';
-const COMPARE_SERVER = env.BENCH_COMPARE_SERVER ? path.resolve(env.BENCH_COMPARE_SERVER) : null;
+const COMPARE_SERVERS = (env.BENCH_COMPARE_SERVER ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((s) => path.resolve(s));
 const REPEAT = Math.max(1, Number(env.BENCH_REPEAT ?? 1));
 const BIG_ZIP_BYTES = 200 * 1024 * 1024;
 const SMALL_ZIP_BYTES = 1024 * 1024;
@@ -223,10 +223,11 @@ async function main(): Promise<void> {
   const answer = await once(cached);
   const downloadUrl = new URL(JSON.parse(answer.body).download_url as string);
   if (wanted('cached')) targets.push({ t: cached, check: validAnswer('1.2.0') });
-  if (COMPARE_SERVER) {
-    // Another build of the app (e.g. a scratch copy with a change applied) on the same database and memcached.
-    const altApp = await app('cached-alt', { ...pg, ...(memcached ? { MEMCACHED_SERVERS: `127.0.0.1:${memcached.port}` } : {}) }, [], COMPARE_SERVER);
-    targets.push({ t: updateCheck('cached_alt', `same, other build (BENCH_COMPARE_SERVER)`, altApp, seeded.productId, { license: seeded.validCode }), check: validAnswer('1.2.0') });
+  for (const [i, serverJs] of COMPARE_SERVERS.entries()) {
+    // Other builds of the app (e.g. scratch copies with a change applied) on the same database and memcached.
+    const key = i === 0 ? 'cached_alt' : `cached_alt${i + 1}`;
+    const altApp = await app(key, { ...pg, ...(memcached ? { MEMCACHED_SERVERS: `127.0.0.1:${memcached.port}` } : {}) }, [], serverJs);
+    targets.push({ t: updateCheck(key, `same, build ${path.relative(process.cwd(), serverJs) || serverJs}`, altApp, seeded.productId, { license: seeded.validCode }), check: validAnswer('1.2.0') });
   }
   if (wanted('cached_get')) targets.push({ t: updateCheck('cached_get', 'same, as a GET with a query string', cachedApp, seeded.productId, { license: seeded.validCode }, 'GET'), check: validAnswer('1.2.0') });
   if (wanted('expired'))

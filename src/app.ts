@@ -16,6 +16,7 @@ import { licensesApi } from './routes/api/licenses.api';
 import { productsApi } from './routes/api/products.api';
 import { purchaseCodesApi } from './routes/api/purchase-codes.api';
 import { authRoutes } from './routes/auth.routes';
+import { oauthRoutes } from './routes/oauth.routes';
 import { detailsRoutes } from './routes/details.routes';
 import { healthRoutes, type Readiness } from './routes/health.routes';
 import { productRoutes } from './routes/products.routes';
@@ -75,6 +76,7 @@ export function createApp(d: AppDeps): Express {
 
   app.use(loadSession(d.services.users, d.secretKey));
   app.use(verifyCsrf);
+  app.use(oauthRoutes(d.services, d.config, d.logger)); // before authRoutes: adds provider notices to /login
   app.use(authRoutes(d.services));
   app.get('/', (req, res) => res.redirect(req.user ? '/products' : '/login'));
   app.use(requireUser);

@@ -41,9 +41,26 @@ const schema = z.object({
   RATE_LIMIT_LICENSES_PER_MINUTE: int(0, 100_000).default(30),
   SHUTDOWN_TIMEOUT_MS: int(0, 600000).default(15000),
   CHECKIN_FLUSH_MS: int(50, 600000).default(2000),
+
+  GITHUB_CLIENT_ID: z.string().optional(),
+  GITHUB_CLIENT_SECRET: z.string().optional(),
+  GITHUB_BASE_URL: z.url().default('https://github.com'),
+  GITHUB_API_URL: z.url().default('https://api.github.com'),
+  BITBUCKET_CLIENT_ID: z.string().optional(),
+  BITBUCKET_CLIENT_SECRET: z.string().optional(),
+  BITBUCKET_BASE_URL: z.url().default('https://bitbucket.org'),
+  BITBUCKET_API_URL: z.url().default('https://api.bitbucket.org/2.0'),
 });
 
 export type Env = z.input<typeof schema>;
+
+/** An OAuth app registered at GitHub or BitBucket; base = web flow host, api = REST API root. */
+export interface OAuthProviderConfig {
+  clientId: string;
+  clientSecret: string;
+  baseUrl: string;
+  apiUrl: string;
+}
 
 export interface Config {
   env: 'development' | 'production' | 'test';
@@ -76,9 +93,20 @@ export interface Config {
   rateLimits: { updatesPerMinute: number; licensesPerMinute: number };
   shutdownTimeoutMs: number;
   checkinFlushMs: number;
+  /** Sign-in with a provider is offered only when its client id and secret are both set. */
+  oauth: { github: OAuthProviderConfig | undefined; bitbucket: OAuthProviderConfig | undefined };
 }
 
 export class ConfigError extends Error {}
+
+function oauthProvider(name: string, id?: string, secret?: string, base?: string, api?: string): OAuthProviderConfig | undefined {
+  // Half a pair is a typo, not a choice: say so rather than silently hide the button.
+  if (Boolean(id) !== Boolean(secret)) {
+    throw new ConfigError(`Invalid configuration:\n  ${name}_CLIENT_${id ? 'SECRET' : 'ID'}: required when ${name}_CLIENT_${id ? 'ID' : 'SECRET'} is set`);
+  }
+  if (!id || !secret || !base || !api) return undefined;
+  return { clientId: id, clientSecret: secret, baseUrl: base.replace(/\/+$/, ''), apiUrl: api.replace(/\/+$/, '') };
+}
 
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
   // Empty strings mean "unset", as in most .env files.
@@ -135,5 +163,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     rateLimits: { updatesPerMinute: e.RATE_LIMIT_UPDATES_PER_MINUTE, licensesPerMinute: e.RATE_LIMIT_LICENSES_PER_MINUTE },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     checkinFlushMs: e.CHECKIN_FLUSH_MS,
+    oauth: {
+      github: oauthProvider('GITHUB', e.GITHUB_CLIENT_ID, e.GITHUB_CLIENT_SECRET, e.GITHUB_BASE_URL, e.GITHUB_API_URL),
+      bitbucket: oauthProvider('BITBUCKET', e.BITBUCKET_CLIENT_ID, e.BITBUCKET_CLIENT_SECRET, e.BITBUCKET_BASE_URL, e.BITBUCKET_API_URL),
+    },
   };
 }

@@ -50,6 +50,16 @@ async function main(): Promise<void> {
     logger.info('wharf: stopped');
     process.exit(0);
   };
+  process.on('unhandledRejection', (err) => {
+    // Statements of a pool we replaced after a failover are rejected when it closes: expected.
+    const code = (err as { code?: string })?.code ?? '';
+    if (['CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'CONNECTION_CLOSED'].includes(code)) {
+      logger.debug({ code }, 'database: abandoned statement of a replaced pool');
+      return;
+    }
+    logger.fatal({ err }, 'wharf: unhandled rejection');
+    process.exit(1);
+  });
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }

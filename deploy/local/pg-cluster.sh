@@ -32,7 +32,7 @@ etcd_stop() {
   rm -f "$STATE/pids/etcd.pid"
 }
 
-# One Patroni config per node; the DCS timings make a failover take ~10 s (ttl 10, loop_wait 2).
+# One Patroni config per node; the DCS timings make a failover take ~7–9 s (ttl 7, loop_wait 1; Patroni needs loop_wait + 2 × retry_timeout ≤ ttl).
 pg_write_config() {
   local i="$1" dir; dir="$(pg_node_dir "$i")"
   local port="${PG_PORTS[$((i - 1))]}" rest="${PATRONI_PORTS[$((i - 1))]}"
@@ -50,8 +50,8 @@ etcd3:
   hosts: 127.0.0.1:$ETCD_PORT
 bootstrap:
   dcs:
-    ttl: 10
-    loop_wait: 2
+    ttl: 7
+    loop_wait: 1
     retry_timeout: 3
     maximum_lag_on_failover: 1048576
     postgresql:

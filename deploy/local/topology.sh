@@ -126,6 +126,7 @@ write_app_env() {
     echo "S3_FORCE_PATH_STYLE=true"
     echo "MEMCACHED_SERVERS=127.0.0.1:$MEMCACHED_PORT"
     echo "LOG_LEVEL=${WHARF_LOG_LEVEL:-info}"
+    echo "RATE_LIMIT_UPDATES_PER_MINUTE=${WHARF_RATE_LIMIT_UPDATES_PER_MINUTE:-600}"
   } >"$STATE/app.env"
   umask 022
 }

@@ -41,26 +41,44 @@ async function openPglite(dir: string, logger: Logger): Promise<Database> {
 async function openPostgres(config: Config['database'], logger: Logger): Promise<Database> {
   const { default: postgres } = await import('postgres');
   const { drizzle } = await import('drizzle-orm/postgres-js');
-  const client = postgres(config.url as string, {
-    max: config.poolMax,
-    // `read-write` picks standbys on PostgreSQL 14+; `primary` is what we mean.
-    target_session_attrs: 'primary',
-    connect_timeout: Math.max(1, Math.ceil(config.queryTimeoutMs / 1000)),
-    idle_timeout: 30,
-    max_lifetime: 60 * 30,
-    onnotice: () => undefined,
-    connection: { statement_timeout: config.queryTimeoutMs, application_name: 'wharf' },
-  });
+  const connect = () =>
+    postgres(config.url as string, {
+      max: config.poolMax,
+      // `read-write` picks standbys on PostgreSQL 14+; `primary` is what we mean.
+      target_session_attrs: 'primary',
+      connect_timeout: Math.max(1, Math.ceil(config.queryTimeoutMs / 1000)),
+      idle_timeout: 30,
+      max_lifetime: 60 * 30,
+      onnotice: () => undefined,
+      connection: { statement_timeout: config.queryTimeoutMs, application_name: 'wharf' },
+    });
   const safeUrl = (config.url as string).replace(/\/\/[^@/]*@/, '//***@');
   logger.info({ url: safeUrl }, 'database: PostgreSQL');
-  const db = drizzle(withQueryTimeouts(client, config.queryTimeoutMs), { schema }) as unknown as Db;
+
+  // postgres.js can leave a pool wedged after a failover (a query that never got a connection
+  // keeps its slot); when statements get no answer at all, start a fresh pool and drop the old
+  // one without letting its queued statements run later.
+  let lastSwap = 0;
+  const holder = {
+    current: connect(),
+    stuck() {
+      if (Date.now() - lastSwap < 2000) return;
+      lastSwap = Date.now();
+      const old = holder.current;
+      holder.current = connect();
+      logger.warn('database: no answer from the pool; replaced it');
+      void old.end({ timeout: 0 }).catch(() => undefined);
+    },
+  };
+  const deadline = config.queryTimeoutMs + 1000;
+  const db = drizzle(withQueryTimeouts(holder, deadline), { schema }) as unknown as Db;
   return {
     db,
     kind: 'postgres',
     // Readiness wants the truth now: no retries, our own deadline.
     ping: async () => {
-      await withDeadline(Promise.resolve(client.unsafe('select 1')), config.queryTimeoutMs);
+      await withDeadline(Promise.resolve(holder.current.unsafe('select 1')), deadline, () => holder.stuck());
     },
-    close: () => client.end({ timeout: 5 }),
+    close: () => holder.current.end({ timeout: 5 }),
   };
 }

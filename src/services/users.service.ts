@@ -97,5 +97,39 @@ export class UsersService {
     if (!isUuid(keyId)) throw new NotFoundError('No such API key');
     if (!(await q.revokeApiKey(this.db, userId, keyId, new Date()))) throw new NotFoundError('No such API key');
   }
+
+  // Sign-in with GitHub / BitBucket: the rules that use these live in oauth.service.ts.
+
+  async findByProvider(provider: q.OAuthProvider, providerId: string): Promise<User | null> {
+    const row = await q.findUserByProvider(this.db, provider, providerId);
+    return row ? toUser(row) : null;
+  }
+
+  async emailTaken(email: string): Promise<boolean> {
+    return Boolean(await q.findUserByEmail(this.db, email.trim()));
+  }
+
+  /** True only for an existing account that has no password (created through a provider). */
+  async isPasswordless(email: string): Promise<boolean> {
+    const row = await q.findUserByEmail(this.db, email.trim());
+    return Boolean(row && !row.passwordHash);
+  }
+
+  /** Null when the email is invalid or the email or provider id is already taken. */
+  async createWithProvider(email: string, provider: q.OAuthProvider, providerId: string): Promise<User | null> {
+    const e = email.trim();
+    if (!EMAIL_RE.test(e) || e.length > 254) return null;
+    const row = await q.insertProviderUser(this.db, e, provider, providerId);
+    return row ? toUser(row) : null;
+  }
+
+  linkProvider(userId: string, provider: q.OAuthProvider, providerId: string): Promise<boolean> {
+    return q.setUserProvider(this.db, userId, provider, providerId);
+  }
+
+  async linkedProviders(userId: string): Promise<{ github: boolean; bitbucket: boolean }> {
+    const row = await q.findUserById(this.db, userId);
+    return { github: Boolean(row?.githubId), bitbucket: Boolean(row?.bitbucketId) };
+  }
 }
 

@@ -111,7 +111,7 @@ function isFile(p: string): boolean {
 /** Runs a script with a hard time limit; resolves with its exit code instead of throwing. */
 export function runScript(file: string, args: string[], opts: { timeoutMs?: number; onLine?: (line: string) => void } = {}): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = execFile('bash', [file, ...args], { cwd: REPO, timeout: opts.timeoutMs ?? 180_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+    const child = execFile('bash', [file, ...args], { cwd: REPO, env: { ...process.env }, timeout: opts.timeoutMs ?? 180_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       resolve({ code, stdout, stderr: err?.killed ? `${stderr}\n(killed after timeout)` : stderr });
     });

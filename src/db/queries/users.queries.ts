@@ -77,3 +77,34 @@ export async function revokeApiKey(db: Db, userId: string, keyId: string, now: D
     .returning({ id: apiKeys.id });
   return rows.length > 0;
 }
+
+export type OAuthProvider = 'github' | 'bitbucket';
+
+const providerColumn = (p: OAuthProvider) => (p === 'github' ? users.githubId : users.bitbucketId);
+
+export async function findUserByProvider(db: Db, provider: OAuthProvider, providerId: string): Promise<UserRow | undefined> {
+  const rows = await db.select().from(users).where(eq(providerColumn(provider), providerId)).limit(1);
+  return rows[0];
+}
+
+/** No password: the account signs in through its provider. Undefined when the email or provider id is taken. */
+export async function insertProviderUser(db: Db, email: string, provider: OAuthProvider, providerId: string): Promise<UserRow | undefined> {
+  const ids = provider === 'github' ? { githubId: providerId } : { bitbucketId: providerId };
+  const rows = await db.insert(users).values({ email, passwordHash: null, ...ids }).onConflictDoNothing().returning();
+  return rows[0];
+}
+
+/** Attaches only to an account without one for that provider; false otherwise (or if another account has that id). */
+export async function setUserProvider(db: Db, userId: string, provider: OAuthProvider, providerId: string): Promise<boolean> {
+  const col = providerColumn(provider);
+  const set = provider === 'github' ? { githubId: providerId } : { bitbucketId: providerId };
+  try {
+    const rows = await db.update(users).set(set).where(and(eq(users.id, userId), isNull(col))).returning({ id: users.id });
+    return rows.length > 0;
+  } catch (err) {
+    // The unique index says another account already has this provider id.
+    const e = err as { code?: string; cause?: { code?: string } };
+    if (e.code === '23505' || e.cause?.code === '23505') return false;
+    throw err;
+  }
+}

@@ -35,7 +35,7 @@ const clean = <T extends Record<string, unknown>>(o: T) => Object.fromEntries(Ob
  */
 export function renderBase(p: ProductSnapshot, v: VersionMeta, detailsUrl: string): string {
   if (p.type === 'theme') {
-    return JSON.stringify({ name: p.name, slug: p.slug, version: v.version, details_url: detailsUrl, last_updated: lastUpdated(v.releasedAt), requires: v.requires, requires_php: v.requiresPhp }).slice(0, -1);
+    return JSON.stringify(clean({ name: p.name, slug: p.slug, version: v.version, details_url: detailsUrl, last_updated: lastUpdated(v.releasedAt), requires: v.requires, requires_php: v.requiresPhp })).slice(0, -1);
   }
   const body = {
     name: p.name,
@@ -53,7 +53,8 @@ export function renderBase(p: ProductSnapshot, v: VersionMeta, detailsUrl: strin
     banners: clean(p.banners),
     icons: clean(p.icons),
   };
-  return JSON.stringify(body).slice(0, -1);
+  // Absent rather than null: PUC and WordPress treat a missing field as "unknown".
+  return JSON.stringify(clean(body)).slice(0, -1);
 }
 
 export function finish(base: string, downloadUrl: string | null, error: LicenseError | null): string {

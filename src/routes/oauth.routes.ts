@@ -1,0 +1,212 @@
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import passport from 'passport';
+import { Strategy as BitbucketStrategy, type BitbucketStrategyOptions } from 'passport-bitbucket-oauth2';
+import { Strategy as GitHubStrategy } from 'passport-github2';
+import type { OAuth2 } from 'oauth';
+import type { Config, OAuthProviderConfig } from '../config';
+import { SESSION_COOKIE, clearCookie, readCookie, setCookie } from '../http/cookies';
+import { handleForm, safeNext } from '../http/forms';
+import { randomToken, safeEqual } from '../lib/crypto';
+import { BadRequestError, ValidationError } from '../lib/errors';
+import type { Logger } from '../logger';
+import type { Services } from '../services';
+import {
+  OAuthService,
+  isOAuthNotice,
+  oauthMessage,
+  type OAuthNotice,
+  type OAuthProvider,
+  type ProviderProfile,
+} from '../services/oauth.service';
+
+// Our own state store (no express-session): the state lives in a cookie bound to this browser.
+const STATE_COOKIE = 'wharf_oauth_state';
+const STATE_MAX_AGE = 10 * 60;
+const SESSION_MAX_AGE = 30 * 24 * 3600;
+
+type Done = (err?: unknown, profile?: unknown) => void;
+type Mode = 'login' | 'link';
+interface SavedState { provider: OAuthProvider; mode: Mode; userId: string; state: string }
+
+function getJson(oauth2: OAuth2, url: string, token: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    oauth2.get(url, token, (err, body) => {
+      if (err) return reject(new Error(`${url} answered ${(err as { statusCode?: number }).statusCode ?? 'with an error'}`));
+      try {
+        resolve(JSON.parse(String(body)));
+      } catch {
+        reject(new Error(`${url} did not answer JSON`));
+      }
+    });
+  });
+}
+
+/** The packaged strategy reads only /user (and needs `links`); we also need /user/emails to know what is verified. */
+class BitbucketWithEmails extends BitbucketStrategy {
+  constructor(private readonly apiUrl: string, options: BitbucketStrategyOptions, verify: (a: string, r: string, p: unknown, d: Done) => void) {
+    super(options, verify);
+  }
+
+  override userProfile(token: string, done: Done): void {
+    Promise.all([getJson(this._oauth2, `${this.apiUrl}/user`, token), getJson(this._oauth2, `${this.apiUrl}/user/emails`, token)])
+      .then(([user, emails]) => {
+        const u = user as { uuid?: unknown };
+        const list = ((emails as { values?: unknown[] })?.values ?? []) as { email?: unknown; is_primary?: unknown; is_confirmed?: unknown }[];
+        done(null, {
+          id: u.uuid,
+          emails: list.map((e) => ({ value: e.email, primary: e.is_primary === true, verified: e.is_confirmed === true })),
+        });
+      })
+      .catch(done);
+  }
+}
+
+/** Both strategies hand over { id, emails: [{ value, primary, verified }] }; anything else is a provider failure. */
+function toProfile(provider: OAuthProvider, raw: unknown): ProviderProfile {
+  const p = raw as { id?: unknown; emails?: { value?: unknown; primary?: unknown; verified?: unknown }[] };
+  const id = provider === 'github' ? (raw as { _json?: { id?: unknown } })._json?.id : p.id;
+  if ((typeof id !== 'string' && typeof id !== 'number') || String(id).length === 0 || String(id).length > 200) {
+    throw new Error(`${provider} returned a profile without an id`);
+  }
+  const emails = (p.emails ?? [])
+    .filter((e) => typeof e.value === 'string')
+    .map((e) => ({ email: String(e.value), primary: e.primary === true, verified: e.verified === true }));
+  return { provider, id: String(id), emails };
+}
+
+function strategies(config: Config): Partial<Record<OAuthProvider, passport.Strategy>> {
+  const verify = (_access: string, _refresh: string, profile: unknown, done: Done) => done(null, profile);
+  const cb = (p: OAuthProvider) => `${config.publicUrl}/auth/${p}/callback`;
+  const out: Partial<Record<OAuthProvider, passport.Strategy>> = {};
+  const gh: OAuthProviderConfig | undefined = config.oauth.github;
+  if (gh) {
+    out.github = new GitHubStrategy(
+      {
+        clientID: gh.clientId,
+        clientSecret: gh.clientSecret,
+        callbackURL: cb('github'),
+        authorizationURL: `${gh.baseUrl}/login/oauth/authorize`,
+        tokenURL: `${gh.baseUrl}/login/oauth/access_token`,
+        userProfileURL: `${gh.apiUrl}/user`,
+        userEmailURL: `${gh.apiUrl}/user/emails`,
+        scope: ['user:email'],
+        allRawEmails: true, // keeps the `verified` flag of every address
+        userAgent: 'Wharf',
+      },
+      verify,
+    );
+  }
+  const bb = config.oauth.bitbucket;
+  if (bb) {
+    out.bitbucket = new BitbucketWithEmails(
+      bb.apiUrl,
+      {
+        clientID: bb.clientId,
+        clientSecret: bb.clientSecret,
+        callbackURL: cb('bitbucket'),
+        authorizationURL: `${bb.baseUrl}/site/oauth2/authorize`,
+        tokenURL: `${bb.baseUrl}/site/oauth2/access_token`,
+        scope: ['account', 'email'],
+      },
+      verify,
+    );
+  }
+  return out;
+}
+
+function readState(req: Request): SavedState | undefined {
+  const [provider, mode, userId, state, extra] = (readCookie(req, STATE_COOKIE) ?? '').split('.');
+  if (extra !== undefined || !provider || !mode || !userId || !state) return undefined;
+  if ((provider !== 'github' && provider !== 'bitbucket') || (mode !== 'login' && mode !== 'link')) return undefined;
+  return { provider, mode, userId, state };
+}
+
+/** Sign-in, sign-up and linking with GitHub and BitBucket; mounted before authRoutes. */
+export function oauthRoutes(s: Services, config: Config, logger: Logger): Router {
+  const r = Router();
+  const oauth = new OAuthService(s.users);
+  const auth = new passport.Passport(); // our own instance: no global state shared between apps
+  const enabled = strategies(config);
+  for (const [name, strategy] of Object.entries(enabled)) auth.use(name, strategy);
+  const buttons = { github: Boolean(enabled.github), bitbucket: Boolean(enabled.bitbucket) };
+  const providerOf = (v: unknown): OAuthProvider | undefined =>
+    (v === 'github' || v === 'bitbucket') && enabled[v] ? v : undefined;
+
+  r.use((_req, res, next) => {
+    res.locals.oauth = buttons; // the auth views show a button per configured provider
+    next();
+  });
+  // Provider-made accounts have no password: say so rather than "wrong password" (kept when unconfigured).
+  r.post('/login', async (req, res, next) => {
+    const email = String(req.body?.email ?? '').trim().toLowerCase();
+    if (!email || !(await s.users.isPasswordless(email))) return next();
+    await handleForm(res, 'pages/auth/login', { title: 'Sign in', values: { email, next: safeNext(req.body?.next) } }, async () => {
+      await s.rateLimits.hit(`login:ip:${req.ip}`, { limit: 30, windowMs: 15 * 60 * 1000 });
+      throw new ValidationError(oauthMessage('passwordless'));
+    });
+  });
+
+  if (!buttons.github && !buttons.bitbucket) return r;
+
+  // Where a failed provider sign-in lands: /login with a message naming what happened.
+  r.get('/login', (req, res, next) => {
+    if (!isOAuthNotice(req.query.oauth)) return next();
+    const message = oauthMessage(req.query.oauth, providerOf(req.query.provider));
+    res.render('pages/auth/login', { title: 'Sign in', values: { next: '/products' }, errors: {}, message });
+  });
+
+  // Lets the Account page offer "Link GitHub" only for providers not linked yet.
+  r.get('/account', async (req, res, next) => {
+    if (req.user) res.locals.oauthLinked = await s.users.linkedProviders(req.user.id);
+    next();
+  });
+
+  const start = (mode: Mode) => (req: Request, res: Response, next: NextFunction) => {
+    const provider = providerOf(req.params.provider);
+    if (!provider) return next();
+    // A code here would make passport exchange it without any state check.
+    if (req.query.code !== undefined || req.body?.code !== undefined) throw new BadRequestError('Unexpected code parameter.');
+    if (mode === 'login' && req.user) return res.redirect('/products');
+    if (mode === 'link' && !req.user) return res.redirect('/login?next=%2Faccount');
+    const state = randomToken(24);
+    setCookie(req, res, STATE_COOKIE, [provider, mode, req.user?.id ?? '-', state].join('.'), STATE_MAX_AGE);
+    auth.authenticate(provider, { session: false, state })(req, res, next);
+  };
+  r.get('/auth/:provider', start('login'));
+  r.post('/auth/:provider/link', start('link')); // POST: the CSRF check applies
+
+  r.get('/auth/:provider/callback', (req, res, next) => {
+    const provider = providerOf(req.params.provider);
+    if (!provider) return next();
+    const saved = readState(req);
+    clearCookie(req, res, STATE_COOKIE);
+    const refuse = (notice: OAuthNotice) => res.redirect(`/login?oauth=${notice}&provider=${provider}`);
+    const sent = typeof req.query.state === 'string' ? req.query.state : '';
+    // Login CSRF: only finish a flow this browser started, for this provider (and, when linking, this vendor).
+    if (!saved || saved.provider !== provider || !sent || !safeEqual(sent, saved.state)) return refuse('state');
+    if (saved.mode === 'link' && req.user?.id !== saved.userId) return refuse('state');
+
+    const finish = async (err: unknown, raw: unknown) => {
+      let profile: ProviderProfile;
+      try {
+        if (err) throw err;
+        if (!raw) return refuse('denied'); // access_denied at the provider
+        profile = toProfile(provider, raw);
+      } catch (e) {
+        const oe = (e as { oauthError?: { statusCode?: number } }).oauthError;
+        logger.warn({ reqId: req.requestId, provider, reason: (e as Error).message, status: oe?.statusCode }, 'oauth sign-in failed');
+        return refuse('failed');
+      }
+      const outcome = await oauth.complete(profile, saved.mode === 'link' ? saved.userId : undefined);
+      if (outcome.kind === 'refused') return refuse(outcome.notice);
+      if (outcome.kind === 'linked') return res.redirect(303, '/account');
+      if (req.sessionToken) await s.users.destroySession(req.sessionToken);
+      setCookie(req, res, SESSION_COOKIE, await s.users.createSession(outcome.user.id), SESSION_MAX_AGE);
+      logger.info({ reqId: req.requestId, provider, userId: outcome.user.id, created: outcome.created }, 'oauth sign-in');
+      res.redirect(303, '/products');
+    };
+    auth.authenticate(provider, { session: false }, (err: unknown, raw: unknown) => void finish(err, raw).catch(next))(req, res, next);
+  });
+
+  return r;
+}
