@@ -43,6 +43,8 @@ export interface ProductSnapshot {
 const SHARED_TTL_SECONDS = 60;
 const NONE = 'none';
 
+type SharedRead<T> = { hit: true; value: T | null } | { hit: false };
+
 /**
  * Reads for the update check: in-process first, then memcached (optional), then PostgreSQL.
  * Writers call invalidate*; other app servers converge within the in-process TTL.
@@ -50,6 +52,8 @@ const NONE = 'none';
 export class Catalog {
   private readonly productsL1: HotCacheLike<ProductSnapshot | null>;
   private readonly codesL1: HotCacheLike<CodeState | null>;
+  /** memcached reads in flight, by key: when an L1 entry expires under load, one get serves every waiting check. */
+  private readonly sharedReads = new Map<string, Promise<SharedRead<unknown>>>();
 
   constructor(
     private readonly db: Db,
@@ -92,6 +96,7 @@ export class Catalog {
 
   private invalidate(key: string, l1: HotCacheLike<unknown>): void {
     l1.delete(key);
+    this.sharedReads.delete(key); // reads that start after this must not join one that started before
     if (!this.shared) return;
     void this.shared.delete(key);
     // A reader that loaded the old row just before our commit may write it back; delete again.
@@ -102,12 +107,10 @@ export class Catalog {
     const hit = l1.fresh(key);
     if (hit !== undefined) return hit;
     if (this.shared) {
-      const cached = await this.shared.get(key);
-      if (cached) {
-        const text = cached.toString('utf8');
-        const value = text === NONE ? null : (JSON.parse(text) as T);
-        l1.set(key, value);
-        return value;
+      const cached = (await this.sharedRead(key)) as SharedRead<T>;
+      if (cached.hit) {
+        l1.set(key, cached.value);
+        return cached.value;
       }
     }
     let value: T | null;
@@ -122,6 +125,24 @@ export class Catalog {
     l1.set(key, value);
     if (this.shared) void this.shared.set(key, value === null ? NONE : JSON.stringify(value), SHARED_TTL_SECONDS);
     return value;
+  }
+
+  private sharedRead(key: string): Promise<SharedRead<unknown>> {
+    let read = this.sharedReads.get(key);
+    if (!read) {
+      const started: Promise<SharedRead<unknown>> = this.shared!.get(key).then(
+        (cached): SharedRead<unknown> => {
+          if (!cached) return { hit: false };
+          const text = cached.toString('utf8');
+          return { hit: true, value: text === NONE ? null : JSON.parse(text) };
+        },
+      );
+      read = started.finally(() => {
+        if (this.sharedReads.get(key) === read) this.sharedReads.delete(key);
+      });
+      this.sharedReads.set(key, read);
+    }
+    return read;
   }
 
   private async loadProduct(id: string): Promise<ProductSnapshot | null> {

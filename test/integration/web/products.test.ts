@@ -122,5 +122,29 @@ describe.each<DbKind>(['pglite', 'postgres'])('products (%s)', (db) => {
 
     expect((await api(app.url, key, 'DELETE', `/api/v1/products/${created.json.id}`)).status).toBe(204);
     expect((await api(app.url, key, 'GET', '/api/v1/products')).json.products).toHaveLength(0);
+
+    // Keys are revocable from the Account page; a revoked key stops working at once.
+    const account = await web.get('/account');
+    const revoke = /action="(\/account\/api-keys\/[0-9a-f-]{36}\/revoke)"/.exec(account.text)![1]!;
+    expect((await web.post(revoke)).status).toBe(303);
+    expect((await api(app.url, key, 'GET', '/api/v1/products')).status).toBe(401);
+    expect((await web.get('/account')).text).toContain('revoked');
+  });
+
+  test('the product page hands out the PHP client holding the product id and the server URL', async () => {
+    const web = new WebClient(app.url);
+    await web.signUp(`client-${db}@example.com`);
+    await web.get('/products/new');
+    const created = await web.post('/products', { type: 'theme', slug: 'client-theme', name: 'Client Theme' });
+    const id = /\/products\/([0-9a-f-]{36})/.exec(created.location!)![1]!;
+    const page = await web.get(`/products/${id}`);
+    expect(page.text).toContain('theme_update_check.php');
+    expect(page.text).toContain('ThemeUpdateChecker');
+    const file = await web.get(`/products/${id}/client`);
+    expect(file.status).toBe(200);
+    expect(file.headers.get('content-disposition')).toMatch(/attachment; filename="?theme_update_check\.php"?/);
+    expect(file.text).toContain(id);
+    expect(file.text).toContain(app.url);
+    expect(file.text).not.toContain('{{WHARF_');
   });
 });
