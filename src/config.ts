@@ -18,7 +18,7 @@ const schema = z.object({
 
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   DATABASE_POOL_MAX: int(1, 200).default(10),
-  DATABASE_QUERY_TIMEOUT_MS: int(100, 600000).default(5000),
+  DATABASE_QUERY_TIMEOUT_MS: int(100, 600000).default(3000),
 
   S3_BUCKET: z.string().min(3).optional(),
   S3_ENDPOINT: z.url().optional(),

@@ -32,7 +32,7 @@ etcd_stop() {
   rm -f "$STATE/pids/etcd.pid"
 }
 
-# One Patroni config per node; the DCS timings make a failover take ~7–9 s (ttl 7, loop_wait 1; Patroni needs loop_wait + 2 × retry_timeout ≤ ttl).
+# One Patroni config per node; the DCS timings make a failover take ~6–8 s (ttl 6, loop_wait 1, retry_timeout 2; Patroni needs loop_wait + 2 × retry_timeout ≤ ttl).
 pg_write_config() {
   local i="$1" dir; dir="$(pg_node_dir "$i")"
   local port="${PG_PORTS[$((i - 1))]}" rest="${PATRONI_PORTS[$((i - 1))]}"
@@ -50,9 +50,9 @@ etcd3:
   hosts: 127.0.0.1:$ETCD_PORT
 bootstrap:
   dcs:
-    ttl: 7
+    ttl: 6
     loop_wait: 1
-    retry_timeout: 3
+    retry_timeout: 2
     maximum_lag_on_failover: 1048576
     postgresql:
       use_pg_rewind: true

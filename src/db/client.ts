@@ -46,7 +46,7 @@ async function openPostgres(config: Config['database'], logger: Logger): Promise
       max: config.poolMax,
       // `read-write` picks standbys on PostgreSQL 14+; `primary` is what we mean.
       target_session_attrs: 'primary',
-      connect_timeout: Math.max(1, Math.ceil(config.queryTimeoutMs / 1000)),
+      connect_timeout: Math.max(1, Math.min(2, Math.ceil(config.queryTimeoutMs / 1000))),
       idle_timeout: 30,
       max_lifetime: 60 * 30,
       onnotice: () => undefined,

@@ -1,5 +1,5 @@
 import type { Sql } from 'postgres';
-import { UnavailableError } from '../lib/errors';
+import { DatabaseUnavailableError } from '../lib/errors';
 
 /** Race a promise against a deadline; postgres.js can wait forever when no host is acceptable. */
 export function withDeadline<T>(promise: Promise<T>, ms: number, onTimeout?: () => void): Promise<T> {
@@ -7,7 +7,7 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, onTimeout?: () 
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       onTimeout?.();
-      reject(new UnavailableError(`Database did not answer within ${ms} ms`));
+      reject(new DatabaseUnavailableError(`The database did not answer within ${ms} ms; try again in a few seconds.`));
     }, ms);
   });
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));

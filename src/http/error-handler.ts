@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
-import { AppError, NotFoundError } from '../lib/errors';
+import { AppError, DatabaseUnavailableError, NotFoundError } from '../lib/errors';
 import type { Logger } from '../logger';
 
 export function wantsJson(req: Request): boolean {
@@ -18,7 +18,7 @@ function normalise(err: unknown): AppError {
   const cause = (err as { cause?: unknown })?.cause;
   if (cause instanceof AppError) return cause;
   const code = (cause as { code?: string })?.code ?? (err as { code?: string })?.code;
-  if (code && UNAVAILABLE.has(code)) return new AppError(503, 'unavailable', 'The database is briefly unavailable; try again in a few seconds.');
+  if (code && UNAVAILABLE.has(code)) return new DatabaseUnavailableError();
   const e = err as { type?: string; status?: number; statusCode?: number; expose?: boolean; message?: string };
   const status = e?.status ?? e?.statusCode;
   if (e?.type === 'entity.too.large') return new AppError(413, 'payload_too_large', 'The request body is too large.');

@@ -143,7 +143,8 @@ export function fastPath(s: Services, opts: { trustProxy: number; logger: Logger
       if (res.headersSent) return res.destroy();
       if (err instanceof AppError) return sendError(res, err);
       opts.logger.error({ err, path: path.startsWith(DOWNLOAD) ? DOWNLOAD : path }, 'request failed');
-      sendError(res, new AppError(503, 'unavailable', 'The update server is temporarily unavailable; try again shortly.'));
+      // 500, not 503: see DatabaseUnavailableError (a 503 takes the app server out of nginx).
+      sendError(res, new AppError(500, 'unavailable', 'The update server is temporarily unavailable; try again shortly.', undefined, { 'Retry-After': '5' }));
     });
   };
 }

@@ -57,8 +57,14 @@ export class RateLimitedError extends AppError {
   }
 }
 
-export class UnavailableError extends AppError {
-  constructor(message = 'Service unavailable') {
-    super(503, 'unavailable', message);
+/**
+ * The database did not answer. Deliberately 500, not 503: nginx treats a 503 as a sick app
+ * server (proxy_next_upstream http_503 counts toward max_fails) and would take healthy servers
+ * out of rotation during a database failover, failing update checks the caches could answer.
+ * 503 is what /readyz says while a server drains.
+ */
+export class DatabaseUnavailableError extends AppError {
+  constructor(message = 'The database is briefly unavailable; try again in a few seconds.') {
+    super(500, 'database_unavailable', message, undefined, { 'Retry-After': '5' });
   }
 }
