@@ -168,7 +168,11 @@ it('explains a refused zip (wrong top folder) on the upload page without leaving
     await expect(error.locator('strong').textContent()).resolves.toBeTruthy();
     await expect(error.locator('li').allTextContents()).resolves.toContainEqual(expect.stringContaining(SLUG));
     expect(page.url()).toBe(uploadPage);
-    expect(trace.progress.at(-1)).toBe(100);
+    // The bytes reached S3 (100%), then the refusal hid the bar so it cannot read as success.
+    expect(trace.progress).toContain(100);
+    expect(trace.progress.at(-1)).toBe(0);
+    await expect(page.locator('#upload-form .progress').isHidden()).resolves.toBe(true);
+    await expect(error.locator('strong').textContent()).resolves.toBe('The upload was refused.');
     await expect(page.locator('#upload-status').textContent()).resolves.toBe('');
     await expect(page.locator('#upload-form button[type=submit]').isEnabled()).resolves.toBe(true);
     await screenshot(page, 'upload-refused');
