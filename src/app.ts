@@ -1,16 +1,12 @@
 import path from 'node:path';
 import type { RequestListener } from 'node:http';
 import express, { type Express } from 'express';
-import type { Storage } from './adapters/storage/storage';
-import type { Config } from './config';
-import type { Database } from './db/client';
 import { errorHandler, notFound } from './http/error-handler';
 import { fastPath } from './http/fast-path';
 import { requireApiKey } from './http/middleware/api-auth';
 import { requestLog } from './http/middleware/request-log';
 import { loadSession, requireUser, verifyCsrf } from './http/middleware/session';
 import { buildAssetManifest, type AssetManifest } from './lib/assets';
-import type { Logger } from './logger';
 import { accountRoutes } from './routes/account.routes';
 import { licensesApi } from './routes/api/licenses.api';
 import { productsApi } from './routes/api/products.api';
@@ -22,15 +18,10 @@ import { healthRoutes, type Readiness } from './routes/health.routes';
 import { productRoutes } from './routes/products.routes';
 import { purchaseCodeRoutes } from './routes/purchase-codes.routes';
 import { releaseRoutes } from './routes/releases.routes';
-import type { Services } from './services';
+import type { Runtime } from './runtime';
 
-export interface AppDeps {
-  config: Config;
-  logger: Logger;
-  database: Database;
-  storage: Storage;
-  services: Services;
-  secretKey: string;
+/** What the app is built from: an open runtime, plus what the server or a test decides. */
+export interface AppDeps extends Pick<Runtime, 'config' | 'logger' | 'database' | 'storage' | 'services' | 'secretKey'> {
   readiness?: Readiness;
   assets?: AssetManifest;
 }

@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  logger.info({ url: `http://${config.host}:${port}`, publicUrl: config.publicUrl, pid: process.pid }, 'wharf: listening');
+  logger.info({ url: `http://${config.host}:${port}`, publicUrl: config.publicUrl }, 'wharf: listening');
 
   let stopping = false;
   const shutdown = async (signal: string) => {
