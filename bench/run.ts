@@ -1,13 +1,13 @@
 /**
  * `npm run bench`: Wharf's update check, download redirect and release finalize, measured on this
  * machine against a bare node:http ceiling. Starts everything it needs on loopback and stops it.
- * Knobs: BENCH_SECONDS (8), BENCH_CONNECTIONS (50), BENCH_ONLY (comma list of scenario keys),
- * BENCH_UPLOAD (1; 0 skips the finalize measurements), BENCH_PROFILE (a directory: the cached
- * app runs under --cpu-prof and its profile is summarised), BENCH_LOG_LEVEL (warn),
- * BENCH_SERVER (the app build to measure: dist/src/server.js of this tree by default),
- * BENCH_COMPARE_SERVER (other builds' dist/src/server.js, comma-separated, measured as
- * "cached_alt", "cached_alt2"… right after "cached", for before/after figures under the same conditions), BENCH_REPEAT (1: rounds of the
- * whole alternation; figures are the median over rounds).
+ * See bench/README.md. Knobs (environment):
+ *   BENCH_SECONDS (8), BENCH_CONNECTIONS (50), BENCH_REPEAT (1: rounds of the whole alternation;
+ *   figures are then medians), BENCH_ONLY (comma list of scenario keys), BENCH_UPLOAD (0 skips the
+ *   finalize measurements), BENCH_PROFILE (a directory: the cached app runs under --cpu-prof and the
+ *   measured run is summarised), BENCH_LOG_LEVEL (warn), BENCH_SERVER (the build to measure; this
+ *   tree's dist/src/server.js by default), BENCH_COMPARE_SERVER (other builds, comma-separated, each
+ *   measured right after this one on the same scenarios: before/after under the same conditions).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -87,7 +87,7 @@ const validAnswer = (version: string) => (status: number, j: any) =>
   status !== 200 ? 'expected 200' : j?.version !== version ? `expected version ${version}` : !j.download_url ? 'no download_url' : j.license_error ? `license_error ${j.license_error.code}` : null;
 
 async function startS3(tmp: string) {
-  const { child, ready } = await forkHelper<{ s3Port: number; proxyPort: number }>(path.join(HELPERS, 's3-host.js'), [path.join(tmp, 's3'), BUCKET]);
+  const { child, ready } = await forkHelper<{ s3Port: number; proxyPort: number; uploadProxyPort: number }>(path.join(HELPERS, 's3-host.js'), [path.join(tmp, 's3'), BUCKET]);
   cleanups.push(() => stopChild(child, 3000));
   return { child, ...ready };
 }
@@ -149,6 +149,7 @@ async function measureFinalize(app: AppProcess, s3: ChildProcess, key: string, p
   const checksumMs = performance.now() - started;
   const after = memoryOf(app.pid);
   const all = (await ask<{ exchanges: Exchange[] }>(s3, { type: 'counters' })).exchanges;
+  const others = (await ask<{ exchanges: Exchange[] }>(s3, { type: 'counters', proxy: 'shared' })).exchanges;
   // The request's own reads are the HEAD and the ranged GETs; a whole-object GET is the checksum stream.
   const requestReads = during.filter((x) => x.method !== 'GET' || x.range !== null);
   const requestS3: Record<string, number> = {};
@@ -165,6 +166,7 @@ async function measureFinalize(app: AppProcess, s3: ChildProcess, key: string, p
     requestBytesRead: bytesOf(requestReads) + bytesOf(wholeDuring),
     requestS3,
     backgroundBytesRead: bytesOf(all) - bytesOf(requestReads) - bytesOf(wholeDuring),
+    otherServersBytesRead: bytesOf(others),
     rssBefore: before.rss,
     rssPeakRequest: Math.max(atAnswer.hwm, atAnswer.rss),
     rssPeak: Math.max(after.hwm, after.rss, atAnswer.hwm),
@@ -203,8 +205,10 @@ async function main(): Promise<void> {
     S3_FORCE_PATH_STYLE: 'true',
     MAX_UPLOAD_BYTES: String(256 * 1024 * 1024),
   };
-  const app = async (name: string, extra: Record<string, string>, nodeArgs: string[] = [], serverJs = SERVER_JS) => {
+  const app = async (name: string, extra: Record<string, string>, serverJs = SERVER_JS) => {
     const dataDir = path.join(tmp, `data-${name}`);
+    // Under BENCH_PROFILE every app writes <dir>/<name>.cpuprofile when it exits.
+    const nodeArgs = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
     const a = await startApp(name, { serverJs, env: { ...baseEnv, DATA_DIR: dataDir, ...extra }, logFile: path.join(tmp, `${name}.log`), nodeArgs });
     apps.push(a);
     cleanups.unshift(() => a.stop()); // apps stop before the services they use
@@ -212,29 +216,35 @@ async function main(): Promise<void> {
   };
 
   const pg = { DATABASE_URL: db.url };
-  const profileArgs = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
-  const cachedApp = await app('cached', { ...pg, ...(memcached ? { MEMCACHED_SERVERS: `127.0.0.1:${memcached.port}` } : {}) }, profileArgs);
+  const cachedApp = await app('cached', { ...pg, ...(memcached ? { MEMCACHED_SERVERS: `127.0.0.1:${memcached.port}` } : {}) });
   const seeded: Seeded = await seed(cachedApp.url, tmp);
   await backdate(db, seeded.productId);
   out(`seeded: plugin ${seeded.productId} (${seeded.versions.join(', ')}), a valid code and one that expired with 1.0.0 entitled`);
 
   const targets: { t: Target; check: Parameters<typeof verify>[1] }[] = [];
+  const alternatives: { after: string; t: Target; check: Parameters<typeof verify>[1] }[] = [];
   const cached = updateCheck('cached', `update check, valid code, warm cache (${memcached ? 'memcached + in-process' : 'in-process'})`, cachedApp, seeded.productId, { license: seeded.validCode });
   const answer = await once(cached);
   const downloadUrl = new URL(JSON.parse(answer.body).download_url as string);
   if (wanted('cached')) targets.push({ t: cached, check: validAnswer('1.2.0') });
+  const expiredCheck: Parameters<typeof verify>[1] = (s, j) =>
+    s !== 200 ? 'expected 200' : j?.license_error?.code !== 'expired' ? 'expected license_error expired' : j.version !== '1.0.0' || !j.download_url ? 'expected 1.0.0 with a download_url' : null;
+  const expiredFields = { license: seeded.expiredCode, installed_version: '0.9.0' };
   for (const [i, serverJs] of COMPARE_SERVERS.entries()) {
-    // Other builds of the app (e.g. scratch copies with a change applied) on the same database and memcached.
-    const key = i === 0 ? 'cached_alt' : `cached_alt${i + 1}`;
-    const altApp = await app(key, { ...pg, ...(memcached ? { MEMCACHED_SERVERS: `127.0.0.1:${memcached.port}` } : {}) }, [], serverJs);
-    targets.push({ t: updateCheck(key, `same, build ${path.relative(process.cwd(), serverJs) || serverJs}`, altApp, seeded.productId, { license: seeded.validCode }), check: validAnswer('1.2.0') });
+    // Other builds of the app (e.g. scratch copies with a change applied) on the same database and memcached,
+    // measured right after this build's run of the same scenario.
+    const suffix = i === 0 ? '_alt' : `_alt${i + 1}`;
+    const build = `build ${path.relative(process.cwd(), serverJs) || serverJs}`;
+    const altApp = await app(`alt${i + 1}`, { ...pg, ...(memcached ? { MEMCACHED_SERVERS: `127.0.0.1:${memcached.port}` } : {}) }, serverJs);
+    if (wanted('cached')) alternatives.push({ after: 'cached', t: updateCheck(`cached${suffix}`, `same, ${build}`, altApp, seeded.productId, { license: seeded.validCode }), check: validAnswer('1.2.0') });
+    if (wanted('expired')) alternatives.push({ after: 'expired', t: updateCheck(`expired${suffix}`, `same, ${build}`, altApp, seeded.productId, expiredFields), check: expiredCheck });
+    if (wanted('uncached')) {
+      const altUncached = await app(`alt${i + 1}-uncached`, { ...pg, CACHE_L1_TTL_MS: '0' }, serverJs);
+      alternatives.push({ after: 'uncached', t: updateCheck(`uncached${suffix}`, `same, ${build}`, altUncached, seeded.productId, { license: seeded.validCode }), check: validAnswer('1.2.0') });
+    }
   }
   if (wanted('cached_get')) targets.push({ t: updateCheck('cached_get', 'same, as a GET with a query string', cachedApp, seeded.productId, { license: seeded.validCode }, 'GET'), check: validAnswer('1.2.0') });
-  if (wanted('expired'))
-    targets.push({
-      t: updateCheck('expired', 'update check, expired code (offers entitled 1.0.0)', cachedApp, seeded.productId, { license: seeded.expiredCode, installed_version: '0.9.0' }),
-      check: (s, j) => (s !== 200 ? 'expected 200' : j?.license_error?.code !== 'expired' ? 'expected license_error expired' : j.version !== '1.0.0' || !j.download_url ? 'expected 1.0.0 with a download_url' : null),
-    });
+  if (wanted('expired')) targets.push({ t: updateCheck('expired', 'update check, expired code (offers entitled 1.0.0)', cachedApp, seeded.productId, expiredFields), check: expiredCheck });
   if (wanted('download'))
     targets.push({
       t: { key: 'download', label: 'download redirect (302 to S3; counted, recorded)', url: `${cachedApp.url}${downloadUrl.pathname}`, method: 'GET', pid: cachedApp.pid, headers: { 'user-agent': 'WordPress/6.5.2; https://shop.example.com' } },
@@ -249,7 +259,9 @@ async function main(): Promise<void> {
     const s = await seed(pgliteApp.url, tmp);
     targets.push({ t: updateCheck('uncached_pglite', 'update check, cache disabled, PGlite', pgliteApp, s.productId, { license: s.validCode }), check: validAnswer('1.2.0') });
   }
-  for (const { t, check } of targets) await verify(t, check);
+  // Each other build's run goes right after this build's run of the same scenario.
+  const scenarios = targets.flatMap((x) => [x, ...alternatives.filter((a) => a.after === x.t.key)]);
+  for (const { t, check } of scenarios) await verify(t, check);
 
   // The ceiling answers exactly what Wharf answered, headers included (minus per-connection ones).
   const headers: Record<string, string> = {};
@@ -262,19 +274,21 @@ async function main(): Promise<void> {
 
   out();
   const sequence: LoadResult[] = [];
-  let profileWindow: { startUs: number; endUs: number } | undefined;
+  // Which app served each scenario, and when its first measured run happened (for the profiles).
+  const windows = new Map<string, { app: string; startUs: number; endUs: number }>();
   const nowUs = () => Number(process.hrtime.bigint() / 1000n);
   const run = async (t: Target) => {
     const startUs = nowUs();
     const r = await load(t, SECONDS, CONNECTIONS);
-    if (t.key === 'cached' && !profileWindow) profileWindow = { startUs, endUs: nowUs() };
+    const served = apps.find((a) => a.pid === t.pid);
+    if (served && !windows.has(t.key)) windows.set(t.key, { app: served.name, startUs, endUs: nowUs() });
     sequence.push(r);
     const codes = Object.entries(r.statuses).map(([c, n]) => `${c}×${n}`).join(' ');
     out(`  ${r.label.padEnd(62)} ${Math.round(r.rps).toString().padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  max ${r.max} ms  errors ${r.errors}  cpu ${Math.round(r.cpuUsPerRequest)} µs/req  [${codes}]`);
   };
   await load(ceilingTarget, 1, CONNECTIONS); // warm-up, not counted
   for (let round = 0; round < REPEAT; round++) {
-    for (const { t } of targets) {
+    for (const { t } of scenarios) {
       await run(ceilingTarget);
       await load(t, 1, CONNECTIONS); // warm-up: JIT, pools, caches
       await run(t);
@@ -285,7 +299,7 @@ async function main(): Promise<void> {
   const uploads: { small?: UploadMeasure; big?: UploadMeasure } = {};
   if (UPLOAD) {
     // A fresh app process, so its RSS says what a finalize costs and not what the load runs left behind.
-    const uploadApp = await app('upload', { ...pg });
+    const uploadApp = await app('upload', { ...pg, S3_ENDPOINT: `http://127.0.0.1:${s3.uploadProxyPort}` });
     const productId = await createProduct(uploadApp.url, seeded.key, 'acme-media-pack');
     await releaseFiles(uploadApp.url, seeded.key, productId, pluginFiles('0.1.0', 'acme-media-pack'), path.join(tmp, 'warm.zip')); // warm-up
     const zip = path.join(tmp, 'release.zip');
@@ -299,26 +313,32 @@ async function main(): Promise<void> {
   const runs = withRatios(sequence);
   const rows = aggregate(runs);
   out();
-  out(loadTable(REPEAT > 1 ? [...runs, ...rows] : runs));
+  out(loadTable(runs));
+  if (REPEAT > 1) {
+    out();
+    out(`medians over ${REPEAT} rounds:`);
+    out(loadTable(rows));
+  }
   if (UPLOAD) {
     out();
     out(uploadTable([uploads.small!, uploads.big!]));
   }
 
   if (PROFILE_DIR) {
-    await cachedApp.stop(); // --cpu-prof writes on exit
-    const files = fs.readdirSync(PROFILE_DIR).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(PROFILE_DIR, f));
-    const newest = files.sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
-    if (newest) {
+    for (const a of apps) await a.stop(); // --cpu-prof writes on exit
+    for (const [key, w] of windows) {
+      const file = path.join(PROFILE_DIR, `${w.app}.cpuprofile`);
+      if (!fs.existsSync(file)) continue;
       out();
-      out(`cpu profile of the cached app: ${newest}`);
-      out(summarise(JSON.parse(fs.readFileSync(newest, 'utf8')), 30, profileWindow));
+      out(`cpu profile of "${key}" (app "${w.app}", ${file}):`);
+      out(summarise(JSON.parse(fs.readFileSync(file, 'utf8')), 25, w));
     }
   }
 
   await cleanup();
   out();
-  out(JSON.stringify(summary(rows, uploads, { seconds: SECONDS, connections: CONNECTIONS, memcached: !!memcached, answer_bytes: Buffer.byteLength(answer.body), machine: info })));
+  const machineNow = { ...info, load_avg_at_end: os.loadavg().map((n) => Math.round(n * 100) / 100) };
+  out(JSON.stringify(summary(rows, uploads, { seconds: SECONDS, connections: CONNECTIONS, rounds: REPEAT, memcached: !!memcached, answer_bytes: Buffer.byteLength(answer.body), machine: machineNow })));
 }
 
 let cleaning: Promise<void> | undefined;

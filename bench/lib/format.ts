@@ -91,6 +91,8 @@ export interface UploadMeasure {
   requestS3: Record<string, number>;
   /** Bytes read from S3 after the answer, until the version's checksum was recorded (0 when none). */
   backgroundBytesRead: number;
+  /** Bytes the other app servers (same database) read from S3 meanwhile: their checksum sweeper. */
+  otherServersBytesRead: number;
   rssBefore: number;
   /** VmHWM (reset just before the finalize) when the request answered. */
   rssPeakRequest: number;
@@ -108,16 +110,18 @@ export const fmtBytes = (n: number) => (n >= 1024 * 1024 ? `${mb(n).toFixed(1)} 
 
 export function uploadTable(rows: UploadMeasure[]): string {
   return table(
-    ['finalize', 'zip', 'read by request', 'request S3 calls', 'read after answer', 'RSS before MB', 'peak +MB request', 'peak +MB incl. after', 'request ms', 'checksum ms'],
+    ['finalize', 'zip', 'read by request', 'request S3 calls', 'read after answer', 'other servers read', 'RSS before MB', 'peak +MB request', 'peak +MB incl. after', 'RSS +MB at end', 'request ms', 'checksum ms'],
     rows.map((u) => [
       u.label,
       fmtBytes(u.zipBytes),
       fmtBytes(u.requestBytesRead),
       Object.entries(u.requestS3).map(([m, n]) => `${m} ×${n}`).join(', '),
       fmtBytes(u.backgroundBytesRead),
+      fmtBytes(u.otherServersBytesRead),
       mb(u.rssBefore).toFixed(1),
       mb(u.rssPeakRequest - u.rssBefore).toFixed(1),
       mb(u.rssPeak - u.rssBefore).toFixed(1),
+      mb(u.rssAfter - u.rssBefore).toFixed(1),
       fmtInt(u.finalizeMs),
       fmtInt(u.checksumMs),
     ]),
@@ -169,6 +173,7 @@ export function summary(rows: Row[], uploads: { small?: UploadMeasure; big?: Upl
     finalize_bytes_read_1mb: small ? small.requestBytesRead : null,
     after_answer_bytes_read_200mb: big ? big.backgroundBytesRead : null,
     after_answer_bytes_read_1mb: small ? small.backgroundBytesRead : null,
+    other_servers_bytes_read_200mb: big ? big.otherServersBytesRead : null,
     rss_growth_mb_200mb: big ? round(mb(big.rssPeak - big.rssBefore), 1) : null,
     rss_growth_mb_1mb: small ? round(mb(small.rssPeak - small.rssBefore), 1) : null,
     rss_growth_mb_200mb_request_only: big ? round(mb(big.rssPeakRequest - big.rssBefore), 1) : null,

@@ -5,7 +5,7 @@ export function randomToken(bytes = 32): string {
 }
 
 export function sha256Hex(value: string | Buffer): string {
-  return crypto.createHash('sha256').update(value).digest('hex');
+  return crypto.hash('sha256', value, 'hex'); // one-shot: under half of createHash's cost for short input
 }
 
 export function hmac(secret: string, value: string): string {

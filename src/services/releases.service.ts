@@ -178,7 +178,7 @@ export class ReleasesService {
 
   /** Versions whose checksum a crash left unfinished; every server may run this, the update is idempotent. */
   async hashPending(limit = 5): Promise<number> {
-    const rows = await q.versionsWithoutChecksum(this.db, limit);
+    const rows = await q.versionsWithoutChecksum(this.db, limit, new Date(Date.now() - 10 * 60_000));
     for (const v of rows) await this.hashVersion(v.id, v.s3Key);
     return rows.length;
   }

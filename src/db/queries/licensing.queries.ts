@@ -10,8 +10,26 @@ export async function insertCodes(db: Db, rows: NewPurchaseCode[]): Promise<Purc
   return db.insert(purchaseCodes).values(rows).returning();
 }
 
+/** The update check's reads, built once per database handle: drizzle takes ~150 µs to build a select. */
+function prepareReads(db: Db) {
+  return {
+    findCode: db.select().from(purchaseCodes).where(eq(purchaseCodes.code, sql.placeholder('code'))).limit(1).prepare('wharf_find_code'),
+    versionRefs: db
+      .select({ id: versions.id, version: versions.version, releasedAt: versions.releasedAt })
+      .from(versions)
+      .where(eq(versions.productId, sql.placeholder('productId')))
+      .prepare('wharf_version_refs'),
+  };
+}
+const preparedReads = new WeakMap<Db, ReturnType<typeof prepareReads>>();
+function reads(db: Db): ReturnType<typeof prepareReads> {
+  let r = preparedReads.get(db);
+  if (!r) preparedReads.set(db, (r = prepareReads(db)));
+  return r;
+}
+
 export async function findCode(db: Db, code: string): Promise<PurchaseCodeRow | undefined> {
-  const rows = await db.select().from(purchaseCodes).where(eq(purchaseCodes.code, code)).limit(1);
+  const rows = await reads(db).findCode.execute({ code });
   return rows[0];
 }
 
@@ -135,13 +153,14 @@ export async function insertDownload(db: Db, v: typeof downloads.$inferInsert): 
   await db.insert(downloads).values(v);
 }
 
+/** One JSON parameter for the whole batch: drizzle takes ~66 ms to build a 1,000-row insert (8,000 parameters), blocking the event loop. */
 export async function insertCheckins(db: Db, rows: CheckinRow[]): Promise<void> {
-  if (rows.length) await db.insert(checkins).values(rows);
+  if (!rows.length) return;
+  const json = JSON.stringify(rows.map((r) => [r.productId, r.host ?? null, r.installedVersion ?? null, r.wpVersion ?? null, r.phpVersion ?? null, r.locale ?? null, r.codeId ?? null, r.checkedAt]));
+  await db.execute(sql`insert into checkins (product_id, host, installed_version, wp_version, php_version, locale, code_id, checked_at)
+    select (r->>0)::uuid, r->>1, r->>2, r->>3, r->>4, r->>5, (r->>6)::uuid, (r->>7)::timestamptz from json_array_elements(${json}::json) as r`);
 }
 
 export function versionRefs(db: Db, productId: string) {
-  return db
-    .select({ id: versions.id, version: versions.version, releasedAt: versions.releasedAt })
-    .from(versions)
-    .where(eq(versions.productId, productId));
+  return reads(db).versionRefs.execute({ productId });
 }

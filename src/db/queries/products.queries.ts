@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { products, uploads, versions } from '../schema';
 
@@ -129,8 +129,13 @@ export async function deleteVersionRow(db: Db, productId: string, versionId: str
   return rows.length > 0;
 }
 
-export function versionsWithoutChecksum(db: Db, limit: number) {
-  return db.select({ id: versions.id, s3Key: versions.s3Key }).from(versions).where(isNull(versions.sha256)).limit(limit);
+/** Only versions released a while ago: a fresh one is still being hashed by the server that finalized it. */
+export function versionsWithoutChecksum(db: Db, limit: number, olderThan: Date) {
+  return db
+    .select({ id: versions.id, s3Key: versions.s3Key })
+    .from(versions)
+    .where(and(isNull(versions.sha256), lt(versions.releasedAt, olderThan)))
+    .limit(limit);
 }
 
 export async function setVersionChecksum(db: Db, versionId: string, sha256: string): Promise<void> {

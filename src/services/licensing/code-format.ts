@@ -3,6 +3,7 @@ import crypto from 'node:crypto';
 // Crockford's base32: no I, L, O or U, so codes read aloud and typed by hand survive.
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const LENGTH = 32; // 32 × 5 bits = 160 random bits
+const CANONICAL = new RegExp(`^[${ALPHABET}]{${LENGTH}}$`);
 
 /** A new purchase code in canonical form (upper case, no separators). */
 export function generateCode(): string {
@@ -20,7 +21,7 @@ export function normalizeCode(input: unknown): string | null {
     .replace(/[\s-]/g, '')
     .replace(/O/g, '0')
     .replace(/[IL]/g, '1');
-  return s.length === LENGTH && [...s].every((c) => ALPHABET.includes(c)) ? s : null;
+  return CANONICAL.test(s) ? s : null;
 }
 
 /** Readable grouped form: XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX. */

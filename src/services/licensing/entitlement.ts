@@ -51,8 +51,12 @@ export function endOfDayUtc(date: string): number {
   return Date.parse(`${date}T23:59:59.999Z`);
 }
 
+// Made once: toLocaleDateString builds a formatter on every call (~100 µs, on every expired-code check).
+const DATE = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+
 export function formatDate(date: string): string {
-  return new Date(`${date}T00:00:00Z`).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+  const d = new Date(`${date}T00:00:00Z`);
+  return Number.isNaN(d.getTime()) ? 'Invalid Date' : DATE.format(d); // format() throws where toLocaleDateString says so
 }
 
 /** The newest version released on or before the code's expiry, never newer than what is live. */

@@ -33,6 +33,8 @@ const short = (v: string | undefined, max = 64) => {
  */
 export class UpdatesService {
   private readonly rendered = new Map<string, string>();
+  /** Older versions' metadata, for as long as the snapshot that lists them is the one in use. */
+  private readonly olderVersions = new WeakMap<ProductSnapshot, Map<string, VersionMeta>>();
 
   constructor(
     private readonly catalog: Catalog,
@@ -56,7 +58,7 @@ export class UpdatesService {
     }
 
     const decision = evaluate({ free: product.free, live: product.live, versions: product.versions, code, host, installedVersion: installed, now });
-    const version = decision.version.id === product.live.id ? product.live : await this.catalog.version(product.id, decision.version.id);
+    const version = decision.version.id === product.live.id ? product.live : await this.olderVersion(product, decision.version.id);
     if (!version) return notFound('unknown_product', 'No product with this id.');
 
     let downloadUrl: string | null = null;
@@ -75,6 +77,22 @@ export class UpdatesService {
       checkedAt: new Date(now),
     });
     return { status: 200, body: finish(this.base(product, version), downloadUrl, decision.error) };
+  }
+
+  /**
+   * An expired code is offered an older version: one query per snapshot instead of one per check.
+   * With the in-process cache off (CACHE_L1_TTL_MS=0) every check has its own snapshot, so every check queries.
+   */
+  private async olderVersion(product: ProductSnapshot, versionId: string): Promise<VersionMeta | null> {
+    let known = this.olderVersions.get(product);
+    const hit = known?.get(versionId);
+    if (hit) return hit;
+    const version = await this.catalog.version(product.id, versionId);
+    if (version) {
+      if (!known) this.olderVersions.set(product, (known = new Map()));
+      known.set(versionId, version);
+    }
+    return version;
   }
 
   /** Rendered once per product revision and version. */

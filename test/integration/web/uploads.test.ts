@@ -58,7 +58,7 @@ describe.each<DbKind>(['pglite', 'postgres'])('releases uploaded straight to S3 
     expect(head?.size).toBe(zip.length);
 
     // A checksum a crash left unfinished is filled in by the sweeper.
-    await app.runtime.database.db.update(versionsTable).set({ sha256: null }).where(eq(versionsTable.s3Key, up.key));
+    await app.runtime.database.db.update(versionsTable).set({ sha256: null, releasedAt: new Date(Date.now() - 3600_000) }).where(eq(versionsTable.s3Key, up.key));
     expect(await app.runtime.services.releases.hashPending()).toBeGreaterThanOrEqual(1);
     const again = await api(app.url, key, 'GET', `/api/v1/products/${id}/versions`);
     expect(again.json.versions[0].sha256).toBe(crypto.createHash('sha256').update(zip).digest('hex'));
