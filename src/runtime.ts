@@ -59,8 +59,11 @@ export async function openRuntime(config: Config, logger: Logger, opts: { migrat
     const secretKey = resolveSecretKey(config);
     const services = createServices({ config, logger, database, storage, secretKey });
     services.checkins.start();
-    // Checksums a crash left unfinished are picked up again, here and every minute.
-    const sweep = () => void services.releases.hashPending().catch((err) => logger.warn({ err: (err as Error).message }, 'release: checksum sweep failed'));
+    // Every minute: checksums a crash left unfinished, and expired sessions.
+    const sweep = () => {
+      void services.releases.hashPending().catch((err) => logger.warn({ err: (err as Error).message }, 'release: checksum sweep failed'));
+      void services.users.purgeExpiredSessions().catch((err) => logger.warn({ err: (err as Error).message }, 'sessions: purge failed'));
+    };
     const sweeper = setInterval(sweep, 60_000);
     sweeper.unref();
     sweep();

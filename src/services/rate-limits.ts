@@ -53,9 +53,4 @@ export class LocalRateLimiter {
     }
     return (1 - b.tokens) / this.refillPerSecond;
   }
-
-  check(key: string, now = Date.now()): void {
-    const wait = this.take(key, now);
-    if (wait > 0) throw new RateLimitedError(wait);
-  }
 }

@@ -69,6 +69,11 @@ export class UsersService {
     return toUser(found.user);
   }
 
+  /** Expired sessions are only ever refused on read; this removes them. */
+  purgeExpiredSessions(now = new Date()): Promise<void> {
+    return q.deleteExpiredSessions(this.db, now);
+  }
+
   async destroySession(token: string): Promise<void> {
     await q.deleteSession(this.db, sha256Hex(token));
   }

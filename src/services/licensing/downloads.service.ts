@@ -2,7 +2,7 @@ import type { Storage } from '../../adapters/storage/storage';
 import type { Db } from '../../db/client';
 import * as lq from '../../db/queries/licensing.queries';
 import * as pq from '../../db/queries/products.queries';
-import { AppError, ForbiddenError, NotFoundError } from '../../lib/errors';
+import { ForbiddenError, NotFoundError } from '../../lib/errors';
 import type { Logger } from '../../logger';
 import type { Catalog } from '../updates/catalog';
 import { codeState } from '../updates/catalog';
@@ -65,8 +65,4 @@ export class DownloadsService {
     this.logger.info({ productId: product.id, version: version.version }, 'download: granted');
     return this.storage.presignGet(version.s3Key, { expiresSeconds: S3_URL_SECONDS, filename: `${product.slug}.zip` });
   }
-}
-
-export function isForbidden(err: unknown): err is AppError {
-  return err instanceof AppError && err.status === 403;
 }

@@ -1,3 +1,4 @@
+import { sessions } from '../../../src/db/schema';
 import { startTestApp, type DbKind, type TestApp } from '../../support/app';
 import { createTestDatabase } from '../../support/postgres';
 import { WebClient } from '../../support/web-client';
@@ -116,5 +117,22 @@ test('sessions live in the database: a restarted server keeps the vendor signed 
   } finally {
     await second.stop();
     await db.drop();
+  }
+});
+
+test('expired sessions are refused and purged from the database', async () => {
+  const app = await startTestApp();
+  try {
+    const users = app.runtime.services.users;
+    const user = await users.signUp('old-session@example.com', 'correct horse battery staple');
+    const stale = await users.createSession(user.id, new Date(Date.now() - 31 * 86400_000));
+    const fresh = await users.createSession(user.id);
+    expect(await users.resolveSession(stale)).toBeNull();
+    await users.purgeExpiredSessions();
+    const rows = await app.runtime.database.db.select().from(sessions);
+    expect(rows).toHaveLength(1);
+    expect((await users.resolveSession(fresh))?.email).toBe('old-session@example.com');
+  } finally {
+    await app.stop();
   }
 });
