@@ -8,12 +8,10 @@ const DOWNLOAD = '/api/v1/download/';
 const MAX_BODY = 16 * 1024;
 
 function send(res: ServerResponse, status: number, body: string, extra?: Record<string, string>): void {
-  res.writeHead(status, {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(body),
-    'Cache-Control': 'no-store',
-    ...extra,
-  });
+  // A flat [name, value, …] list: Node writes it as is, without walking an object.
+  const headers = ['Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(Buffer.byteLength(body)), 'Cache-Control', 'no-store'];
+  if (extra) for (const [name, value] of Object.entries(extra)) headers.push(name, value);
+  res.writeHead(status, headers);
   res.end(body);
 }
 
@@ -31,7 +29,17 @@ export function clientIp(req: IncomingMessage, trustProxy: number): string {
   return req.socket.remoteAddress ?? '';
 }
 
-function readBody(req: IncomingMessage): Promise<Record<string, string>> {
+const tooLarge = () => new AppError(413, 'payload_too_large', 'The request body is too large.');
+
+async function readBody(req: IncomingMessage): Promise<Record<string, string>> {
+  // A small body comes in the packet that carried the headers: once this turn of the event loop
+  // has parsed that packet Node has buffered all of it, so it is taken at once instead of through
+  // stream events. (A microtask is too early: Node parses the body after the request callback.)
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  if (req.complete) {
+    if (req.readableLength > MAX_BODY) throw tooLarge();
+    return parseBody(req, (req.read() as Buffer | null) ?? Buffer.alloc(0));
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -39,26 +47,32 @@ function readBody(req: IncomingMessage): Promise<Record<string, string>> {
       size += c.length;
       // Past the limit: answer 413 at once, keep draining (so the client reads the answer), give up at 1 MB.
       if (size > MAX_BODY) {
-        reject(new AppError(413, 'payload_too_large', 'The request body is too large.'));
+        reject(tooLarge());
         if (size > 1024 * 1024) req.destroy();
       } else chunks.push(c);
     });
     req.on('end', () => {
       if (size > MAX_BODY) return;
-      const text = Buffer.concat(chunks).toString('utf8');
-      const type = req.headers['content-type'] ?? '';
       try {
-        if (type.includes('json')) {
-          const parsed = text ? JSON.parse(text) : {};
-          if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
-          resolve(Object.fromEntries(Object.entries(parsed).filter(([, v]) => typeof v === 'string' || typeof v === 'number').map(([k, v]) => [k, String(v)])));
-        } else resolve(parseForm(text));
-      } catch {
-        reject(new AppError(400, 'invalid_json', 'The request body is not valid JSON.'));
+        resolve(parseBody(req, Buffer.concat(chunks)));
+      } catch (err) {
+        reject(err);
       }
     });
     req.on('error', reject);
   });
+}
+
+function parseBody(req: IncomingMessage, body: Buffer): Record<string, string> {
+  const text = body.toString('utf8');
+  if (!(req.headers['content-type'] ?? '').includes('json')) return parseForm(text);
+  try {
+    const parsed = text ? JSON.parse(text) : {};
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+    return Object.fromEntries(Object.entries(parsed).filter(([, v]) => typeof v === 'string' || typeof v === 'number').map(([k, v]) => [k, String(v)]));
+  } catch {
+    throw new AppError(400, 'invalid_json', 'The request body is not valid JSON.');
+  }
 }
 
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
@@ -108,8 +122,8 @@ export function fastPath(s: Services, opts: { trustProxy: number; logger: Logger
     const productId = decodeURIComponent(path.slice(UPDATES.length)).replace(/\/$/, '');
     const wait = s.apiLimits.updates?.take(clientIp(req, opts.trustProxy)) ?? 0;
     if (wait > 0) return send(res, 429, JSON.stringify({ error: { code: 'rate_limited', message: 'Too many update checks from this address; try again later.' } }), { 'Retry-After': String(Math.ceil(wait)) });
-    const fields: Record<string, string | undefined> = parseForm(query);
-    if (req.method === 'POST') Object.assign(fields, await readBody(req));
+    let fields: Record<string, string | undefined> = parseForm(query);
+    if (req.method === 'POST') fields = query ? Object.assign(fields, await readBody(req)) : await readBody(req);
     const answer = await s.updates.check({
       productId,
       installedVersion: str(fields.installed_version),

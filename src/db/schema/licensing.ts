@@ -62,7 +62,7 @@ export const downloads = pgTable(
   (t) => [index('downloads_code_idx').on(t.codeId), index('downloads_product_idx').on(t.productId, t.createdAt)],
 );
 
-/** One row per update check, written in batches; no raw IP addresses. */
+/** Update checks, written in batches; no raw IP addresses. Identical checks within a flush share a row (`checks`). */
 export const checkins = pgTable(
   'checkins',
   {
@@ -76,7 +76,9 @@ export const checkins = pgTable(
     phpVersion: text('php_version'),
     locale: text('locale'),
     codeId: uuid('code_id').references(() => purchaseCodes.id, { onDelete: 'set null' }),
+    /** When the last of the checks this row stands for happened. */
     checkedAt: timestamp('checked_at', { withTimezone: true }).notNull(),
+    checks: integer('checks').notNull().default(1),
   },
   (t) => [index('checkins_product_time_idx').on(t.productId, t.checkedAt)],
 );

@@ -69,13 +69,16 @@ export class Catalog {
 
   async product(id: string): Promise<ProductSnapshot | null> {
     if (!isUuid(id)) return null;
-    const key = `p:${id}`;
-    return this.read(key, this.productsL1, () => this.loadProduct(id));
+    const hit = this.productsL1.fresh(id);
+    if (hit !== undefined) return hit;
+    return this.read(id, `p:${id}`, this.productsL1, () => this.loadProduct(id));
   }
 
   async code(canonical: string): Promise<CodeState | null> {
-    const key = `c:${sha256Hex(canonical)}`;
-    return this.read(key, this.codesL1, () => this.loadCode(canonical));
+    // In process the code itself is the key (no hashing on a hit); memcached, a shared server, gets its hash.
+    const hit = this.codesL1.fresh(canonical);
+    if (hit !== undefined) return hit;
+    return this.read(canonical, `c:${sha256Hex(canonical)}`, this.codesL1, () => this.loadCode(canonical));
   }
 
   /** Any kept version's metadata (versions never change, so these never go stale). */
@@ -85,15 +88,15 @@ export class Catalog {
   }
 
   invalidateProduct(id: string): void {
-    this.invalidate(`p:${id}`, this.productsL1);
+    this.invalidate(id, this.productsL1, `p:${id}`);
   }
 
   invalidateCode(canonical: string): void {
-    this.invalidate(`c:${sha256Hex(canonical)}`, this.codesL1);
+    this.invalidate(canonical, this.codesL1, `c:${sha256Hex(canonical)}`);
   }
 
-  private invalidate(key: string, l1: HotCacheLike<unknown>): void {
-    l1.delete(key);
+  private invalidate(l1Key: string, l1: HotCacheLike<unknown>, key: string): void {
+    l1.delete(l1Key);
     this.sharedReads.delete(key); // reads that start after this must not join one that started before
     if (!this.shared) return;
     void this.shared.delete(key);
@@ -101,13 +104,12 @@ export class Catalog {
     setTimeout(() => void this.shared?.delete(key), 1500).unref();
   }
 
-  private async read<T>(key: string, l1: HotCacheLike<T | null>, load: () => Promise<T | null>): Promise<T | null> {
-    const hit = l1.fresh(key);
-    if (hit !== undefined) return hit;
+  /** After an in-process miss: memcached, then PostgreSQL (or the last known value while it is down). */
+  private async read<T>(l1Key: string, key: string, l1: HotCacheLike<T | null>, load: () => Promise<T | null>): Promise<T | null> {
     if (this.shared) {
       const cached = (await this.sharedRead(key)) as SharedRead<T>;
       if (cached.hit) {
-        l1.set(key, cached.value);
+        l1.set(l1Key, cached.value);
         return cached.value;
       }
     }
@@ -115,12 +117,12 @@ export class Catalog {
     try {
       value = await load();
     } catch (err) {
-      const stale = l1.stale(key);
+      const stale = l1.stale(l1Key);
       if (stale === undefined) throw err;
       this.logger.warn({ err: (err as Error).message }, 'catalog: database unavailable, serving last known data');
       return stale;
     }
-    l1.set(key, value);
+    l1.set(l1Key, value);
     if (this.shared) void this.shared.set(key, value === null ? NONE : JSON.stringify(value), SHARED_TTL_SECONDS);
     return value;
   }

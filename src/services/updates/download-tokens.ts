@@ -1,4 +1,4 @@
-import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { safeEqual } from '../../lib/crypto';
 
 export interface DownloadClaims {
@@ -21,16 +21,45 @@ export function tokenExpiry(nowMs: number): number {
   return (Math.floor(nowMs / 1000 / BUCKET_SECONDS) + 2) * BUCKET_SECONDS;
 }
 
-export class DownloadTokens {
-  // Imported once: createHmac with a string key re-imports it on every call (half the signing cost).
-  private readonly key: KeyObject;
+/**
+ * HMAC-SHA256 (RFC 2104) through two one-shot hashes: the same bytes as createHmac, without the
+ * native Hmac object createHmac makes per call (measured ~10% of an update check's CPU under load).
+ */
+export class HmacSha256 {
+  private readonly ipad = Buffer.alloc(64, 0x36);
+  private readonly opad = Buffer.alloc(64, 0x5c);
 
   constructor(secret: string) {
-    this.key = createSecretKey(Buffer.from(secret, 'utf8'));
+    let key = Buffer.from(secret, 'utf8');
+    if (key.length > 64) key = createHash('sha256').update(key).digest();
+    for (let i = 0; i < key.length; i++) {
+      this.ipad[i]! ^= key[i]!;
+      this.opad[i]! ^= key[i]!;
+    }
   }
 
+  /** The MAC of an ASCII message, base64url. */
+  digest(message: string): string {
+    const inner = Buffer.allocUnsafe(64 + message.length);
+    this.ipad.copy(inner, 0);
+    inner.write(message, 64, 'latin1');
+    const outer = Buffer.allocUnsafe(96);
+    this.opad.copy(outer, 0);
+    hash('sha256', inner, 'buffer').copy(outer, 64);
+    return hash('sha256', outer, 'base64url');
+  }
+}
+
+export class DownloadTokens {
+  private readonly mac: HmacSha256;
+
+  constructor(secret: string) {
+    this.mac = new HmacSha256(secret);
+  }
+
+  /** The payload is base64url, so the message is ASCII. */
   private sig(payload: string): string {
-    return createHmac('sha256', this.key).update(`download|${payload}`).digest('base64url').slice(0, 32);
+    return this.mac.digest(`download|${payload}`).slice(0, 32);
   }
 
   sign(c: DownloadClaims): string {

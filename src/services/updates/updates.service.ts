@@ -21,10 +21,14 @@ export interface CheckAnswer {
   body: string;
 }
 
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROLS = /[\u0000-\u001f\u007f]/g;
+
 // Client-supplied text: bounded and free of control characters (PostgreSQL rejects NUL).
 const short = (v: string | undefined, max = 64) => {
-  const clean = v ? v.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, max) : '';
-  return clean || null;
+  if (!v) return null;
+  const clean = CONTROL.test(v) ? v.replace(CONTROLS, '') : v;
+  return (clean.length > max ? clean.slice(0, max) : clean) || null;
 };
 
 /**
@@ -74,7 +78,7 @@ export class UpdatesService {
       phpVersion: short(req.php, 32),
       locale: short(req.locale, 32),
       codeId: code ? code.id : null,
-      checkedAt: new Date(now),
+      checkedAt: now,
     });
     return { status: 200, body: finish(this.base(product, version), downloadUrl, decision.error) };
   }

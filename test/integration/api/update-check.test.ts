@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { eq } from 'drizzle-orm';
 import { checkins } from '../../../src/db/schema';
 import { startTestApp, type TestApp } from '../../support/app';
@@ -124,6 +125,28 @@ test('POST with a form or JSON body is the same check; the site comes from domai
   expect(json.json.download_url).toBe(form.json.download_url);
 });
 
+test('a form body that arrives after the headers (a slow client) is read the same as one sent with them', async () => {
+  const [code] = await createCodes(app, vendor, plugin.id);
+  const body = new URLSearchParams({ installed_version: '1.0', license: code!, domain: 'slow.example.org' }).toString();
+  const { port } = new URL(app.url);
+  const raw = await new Promise<string>((resolve, reject) => {
+    const socket = net.connect(Number(port), '127.0.0.1', () => {
+      socket.write(`POST /api/v1/updates/${plugin.id} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
+      setTimeout(() => socket.write(body.slice(0, 10)), 100);
+      setTimeout(() => socket.end(body.slice(10)), 200);
+    });
+    let text = '';
+    socket.on('data', (d) => (text += d.toString()));
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+  });
+  const answer = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4));
+  const fast = await fetchJson(`${app.url}/api/v1/updates/${plugin.id}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+  expect(raw.startsWith('HTTP/1.1 200')).toBe(true);
+  expect(answer).toEqual(fast.json);
+  expect(answer.download_url).toBeDefined();
+});
+
 test('unknown products and bad input get a clear 4xx JSON; unknown query fields are ignored', async () => {
   const missing = await updateCheck(app, '00000000-0000-4000-8000-000000000000');
   expect(missing.status).toBe(404);
@@ -153,4 +176,17 @@ test('check-ins are recorded in batches, without IP addresses', async () => {
   expect(rows.map((r) => r.host).sort()).toEqual(['site0.example.org', 'site1.example.org', 'site2.example.org', 'site3.example.org', 'site4.example.org']);
   expect(rows.every((r) => r.codeId !== null)).toBe(true);
   expect(JSON.stringify(rows)).not.toMatch(/127\.0\.0\.1|::1/);
+});
+
+test('identical checks within a flush become one row that counts them', async () => {
+  const p = await productWithReleases(app, vendor, { slug: 'acme-poller', versions: ['1.0'] });
+  const [code] = await createCodes(app, vendor, p.id);
+  const check = (site: string, installed: string) => updateCheck(app, p.id, { installed_version: installed, license: code! }, { 'user-agent': `WordPress/6.5; https://${site}` });
+  for (let i = 0; i < 4; i++) await check('loop.example.org', '0.9');
+  await check('loop.example.org', '1.0'); // updated since: a different row
+  await check('calm.example.org', '0.9');
+  await app.runtime.services.checkins.flush();
+  const rows = await app.runtime.database.db.select().from(checkins).where(eq(checkins.productId, p.id));
+  const summary = rows.map((r) => `${r.host} ${r.installedVersion} ×${r.checks}`).sort();
+  expect(summary).toEqual(['calm.example.org 0.9 ×1', 'loop.example.org 0.9 ×4', 'loop.example.org 1.0 ×1']);
 });

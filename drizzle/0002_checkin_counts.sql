@@ -1,0 +1,1 @@
+ALTER TABLE "checkins" ADD COLUMN "checks" integer DEFAULT 1 NOT NULL;
