@@ -191,9 +191,7 @@ export class ReleasesService {
   /** Streams the object through SHA-256 in constant memory, after the vendor already has an answer. */
   private async hashVersion(versionId: string, key: string): Promise<void> {
     try {
-      const hash = crypto.createHash('sha256');
-      for await (const chunk of await this.storage.stream(key)) hash.update(chunk as Buffer);
-      await q.setVersionChecksum(this.db, versionId, hash.digest('hex'));
+      await q.setVersionChecksum(this.db, versionId, await this.storage.sha256(key));
     } catch (err) {
       this.logger.warn({ err: (err as Error).message, versionId }, 'release: checksum failed; will retry');
     }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
   DeleteObjectCommand,
@@ -9,6 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { digestUrl, UnsupportedResponseError } from './object-digest';
 import type { ObjectHead, PresignedPost, PresignPostOptions, Storage } from './storage';
 
 export interface S3StorageOptions {
@@ -20,7 +22,7 @@ export interface S3StorageOptions {
   forcePathStyle: boolean;
   accessKeyId?: string;
   secretAccessKey?: string;
-  /** Counts bytes read through readRange/stream, for the upload-cost benchmark. */
+  /** Counts bytes read through readRange/sha256, for the upload-cost benchmark. */
   onBytesRead?: (n: number) => void;
 }
 
@@ -85,11 +87,21 @@ export class S3Storage implements Storage {
     return bytes;
   }
 
-  async stream(key: string): Promise<Readable> {
-    const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-    const body = r.Body as Readable;
-    if (this.opts.onBytesRead) body.on('data', (c: Buffer) => this.opts.onBytesRead?.(c.length));
-    return body;
+  async sha256(key: string): Promise<string> {
+    const url = await getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: 300 });
+    try {
+      return (await digestUrl(url, this.opts.onBytesRead)).sha256;
+    } catch (err) {
+      if (!(err instanceof UnsupportedResponseError)) throw err;
+      // An S3-compatible server that answers in another shape: the SDK's stream (more memory, same digest).
+      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const hash = createHash('sha256');
+      for await (const chunk of r.Body as Readable) {
+        hash.update(chunk as Buffer);
+        this.opts.onBytesRead?.((chunk as Buffer).length);
+      }
+      return hash.digest('hex');
+    }
   }
 
   async delete(key: string): Promise<void> {

@@ -1,5 +1,3 @@
-import type { Readable } from 'node:stream';
-
 export interface PresignedPost {
   url: string;
   fields: Record<string, string>;
@@ -26,7 +24,8 @@ export interface Storage {
   head(key: string): Promise<ObjectHead | null>;
   /** Bytes [offset, offset + length) of an object. */
   readRange(key: string, offset: number, length: number): Promise<Buffer>;
-  stream(key: string): Promise<Readable>;
+  /** SHA-256 (hex) of an object's bytes, read in constant memory. */
+  sha256(key: string): Promise<string>;
   delete(key: string): Promise<void>;
   presignGet(key: string, opts: { expiresSeconds: number; filename: string }): Promise<string>;
   ping(): Promise<void>;
