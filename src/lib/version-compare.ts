@@ -93,8 +93,22 @@ function phpVersionCompare(v1: string, v2: string): -1 | 0 | 1 {
 // PHP works on the UTF-8 bytes of a C string: one char per byte, nothing after a NUL.
 const toCString = (s: string): string => Buffer.from(s.split('\0')[0]!, 'utf8').toString('latin1');
 
+// Plain dotted numbers (nearly every release): PHP compares them part by part as integers, and more parts win.
+const NUMERIC = /^\d{1,15}(?:\.\d{1,15})*$/;
+
+function compareNumeric(a: string, b: string): -1 | 0 | 1 {
+  const x = a.split('.');
+  const y = b.split('.');
+  for (let i = 0; i < x.length && i < y.length; i++) {
+    const d = Number(x[i]) - Number(y[i]);
+    if (d !== 0) return d < 0 ? -1 : 1;
+  }
+  return sign(x.length - y.length);
+}
+
 /** Compare like PHP's version_compare($a, $b): -1 if a < b, 0 if equal, 1 if a > b. */
 export function compareVersions(a: string, b: string): -1 | 0 | 1 {
+  if (NUMERIC.test(a) && NUMERIC.test(b)) return compareNumeric(a, b);
   return phpVersionCompare(toCString(a), toCString(b));
 }
 

@@ -54,9 +54,17 @@ export function endOfDayUtc(date: string): number {
 // Made once: toLocaleDateString builds a formatter on every call (~100 µs, on every expired-code check).
 const DATE = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
 
+const formatted = new Map<string, string>(); // expiry dates repeat: every expired-code check words one
+
 export function formatDate(date: string): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  return Number.isNaN(d.getTime()) ? 'Invalid Date' : DATE.format(d); // format() throws where toLocaleDateString says so
+  let text = formatted.get(date);
+  if (text === undefined) {
+    const d = new Date(`${date}T00:00:00Z`);
+    text = Number.isNaN(d.getTime()) ? 'Invalid Date' : DATE.format(d); // format() throws where toLocaleDateString says so
+    if (formatted.size >= 10_000) formatted.clear();
+    formatted.set(date, text);
+  }
+  return text;
 }
 
 /** The newest version released on or before the code's expiry, never newer than what is live. */

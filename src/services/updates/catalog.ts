@@ -67,6 +67,15 @@ export class Catalog {
     this.q = prepareQueries(db);
   }
 
+  /** An in-process hit without a promise (the update check's hot path); undefined on a miss. */
+  cachedProduct(id: string): ProductSnapshot | null | undefined {
+    return this.productsL1.fresh(id);
+  }
+
+  cachedCode(canonical: string): CodeState | null | undefined {
+    return this.codesL1.fresh(canonical);
+  }
+
   async product(id: string): Promise<ProductSnapshot | null> {
     if (!isUuid(id)) return null;
     const hit = this.productsL1.fresh(id);

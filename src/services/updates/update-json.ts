@@ -57,9 +57,10 @@ export function renderBase(p: ProductSnapshot, v: VersionMeta, detailsUrl: strin
   return JSON.stringify(clean(body)).slice(0, -1);
 }
 
-export function finish(base: string, downloadUrl: string | null, error: LicenseError | null): string {
+/** `downloadUrlJson` is the URL already as a JSON string literal (quotes included). */
+export function finish(base: string, downloadUrlJson: string | null, error: LicenseError | null): string {
   let out = base;
-  if (downloadUrl) out += `,"download_url":${JSON.stringify(downloadUrl)}`;
+  if (downloadUrlJson) out += `,"download_url":${downloadUrlJson}`;
   if (error) out += `,"license_error":${JSON.stringify(error)}`;
   return `${out}}`;
 }

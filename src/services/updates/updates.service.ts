@@ -21,6 +21,7 @@ export interface CheckAnswer {
   body: string;
 }
 
+const JSON_SAFE_SLUG = /^[a-z0-9._-]+$/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const CONTROLS = /[\u0000-\u001f\u007f]/g;
 
@@ -37,6 +38,8 @@ const short = (v: string | undefined, max = 64) => {
  */
 export class UpdatesService {
   private readonly rendered = new Map<string, string>();
+  /** `"<public URL>/api/v1/download/` as JSON text: tokens (base64url) and slugs need no escaping. */
+  private readonly downloadPrefixJson: string;
   /** Older versions' metadata, for as long as the snapshot that lists them is the one in use. */
   private readonly olderVersions = new WeakMap<ProductSnapshot, Map<string, VersionMeta>>();
 
@@ -45,10 +48,13 @@ export class UpdatesService {
     private readonly tokens: DownloadTokens,
     private readonly checkins: CheckinRecorder,
     private readonly publicUrl: string,
-  ) {}
+  ) {
+    this.downloadPrefixJson = JSON.stringify(`${publicUrl}/api/v1/download/`).slice(0, -1);
+  }
 
   async check(req: CheckRequest, now = Date.now()): Promise<CheckAnswer> {
-    const product = await this.catalog.product(req.productId);
+    // In-process hits are taken without awaiting a promise each.
+    const product = this.catalog.cachedProduct(req.productId) ?? (await this.catalog.product(req.productId));
     if (!product) return notFound('unknown_product', 'No product with this id.');
     if (!product.live) return notFound('no_release', 'This product has no released version yet.');
 
@@ -57,7 +63,7 @@ export class UpdatesService {
     let code: CodeState | null | undefined;
     if (req.license !== undefined && req.license !== '') {
       const canonical = normalizeCode(req.license);
-      const state = canonical ? await this.catalog.code(canonical) : null;
+      const state = canonical ? (this.catalog.cachedCode(canonical) ?? (await this.catalog.code(canonical))) : null;
       code = state && state.productId === product.id ? state : null;
     }
 
@@ -65,10 +71,10 @@ export class UpdatesService {
     const version = decision.version.id === product.live.id ? product.live : await this.olderVersion(product, decision.version.id);
     if (!version) return notFound('unknown_product', 'No product with this id.');
 
-    let downloadUrl: string | null = null;
+    let downloadUrlJson: string | null = null;
     if (decision.downloadable) {
       const token = this.tokens.sign({ productId: product.id, versionId: version.id, codeId: code ? code.id : null, host, exp: tokenExpiry(now) });
-      downloadUrl = `${this.publicUrl}/api/v1/download/${token}/${product.slug}.zip`;
+      downloadUrlJson = JSON_SAFE_SLUG.test(product.slug) ? `${this.downloadPrefixJson}${token}/${product.slug}.zip"` : JSON.stringify(`${this.publicUrl}/api/v1/download/${token}/${product.slug}.zip`);
     }
     this.checkins.record({
       productId: product.id,
@@ -80,7 +86,7 @@ export class UpdatesService {
       codeId: code ? code.id : null,
       checkedAt: now,
     });
-    return { status: 200, body: finish(this.base(product, version), downloadUrl, decision.error) };
+    return { status: 200, body: finish(this.base(product, version), downloadUrlJson, decision.error) };
   }
 
   /**
