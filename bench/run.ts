@@ -2,7 +2,7 @@
  * `npm run bench`: Wharf's update check, download redirect and release finalize, measured on this
  * machine against a bare node:http ceiling. Starts everything it needs on loopback and stops it.
  * See bench/README.md. Knobs (environment):
- *   BENCH_SECONDS (8), BENCH_CONNECTIONS (50), BENCH_REPEAT (1: rounds of the whole alternation;
+ *   BENCH_SECONDS (5), BENCH_CONNECTIONS (50), BENCH_REPEAT (3: rounds of the whole alternation;
  *   figures are then medians), BENCH_ONLY (comma list of scenario keys), BENCH_UPLOAD (0 skips the
  *   finalize measurements), BENCH_PROFILE (a directory: the cached app runs under --cpu-prof and the
  *   measured run is summarised), BENCH_LOG_LEVEL (warn), BENCH_SERVER (the build to measure; this
@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { aggregate, loadTable, summary, uploadTable, withRatios, type LoadResult, type UploadMeasure } from './lib/format';
 import { load, type Target } from './lib/load';
-import { ask, forkHelper, memoryOf, resetPeak, sleep, startApp, stopChild, tailFile, track, type AppProcess } from './lib/procs';
+import { ask, forkHelper, memoryOf, pinToCpu, resetPeak, sleep, startApp, stopChild, tailFile, track, type AppProcess } from './lib/procs';
 import { api, BACKDATED, createProduct, finalize, pluginFiles, postFileToS3, presign, releaseFiles, seed, type Seeded } from './lib/seed';
 import { createDatabase, startMemcached, type Memcached, type ThrowawayDatabase } from './lib/services';
 import { writeBigZip } from './lib/zip';
@@ -27,14 +27,17 @@ const HELPERS = __dirname;
 const BUCKET = 'wharf-bench';
 
 const env = process.env;
-const SECONDS = Number(env.BENCH_SECONDS ?? 8);
+const SECONDS = Number(env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 50);
 const ONLY = env.BENCH_ONLY ? new Set(env.BENCH_ONLY.split(',').map((s) => s.trim())) : null;
 const UPLOAD = env.BENCH_UPLOAD !== '0';
 const PROFILE_DIR = env.BENCH_PROFILE ? path.resolve(env.BENCH_PROFILE) : null;
 const LOG_LEVEL = env.BENCH_LOG_LEVEL ?? 'warn';
 const COMPARE_SERVERS = (env.BENCH_COMPARE_SERVER ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((s) => path.resolve(s));
-const REPEAT = Math.max(1, Number(env.BENCH_REPEAT ?? 1));
+const REPEAT = Math.max(1, Number(env.BENCH_REPEAT ?? 3));
+// autocannon (this process) on CPU 0, each measured server on CPU 1; other services float.
+const PIN = env.BENCH_PIN !== '0' && os.cpus().length >= 2;
+const pinServer = (pid: number) => PIN && pinToCpu(pid, 1);
 const BIG_ZIP_BYTES = 200 * 1024 * 1024;
 const SMALL_ZIP_BYTES = 1024 * 1024;
 
@@ -97,6 +100,7 @@ async function startCeiling(answer: { status: number; headers: Record<string, st
   const child = track(fork(path.join(HELPERS, 'ceiling-server.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] }));
   cleanups.push(() => stopChild(child, 2000));
   const { port } = await ask<{ port: number }>(child, answer);
+  if (child.pid) pinServer(child.pid);
   return { child, url: `http://127.0.0.1:${port}` };
 }
 
@@ -179,7 +183,7 @@ async function measureFinalize(app: AppProcess, s3: ChildProcess, key: string, p
 async function main(): Promise<void> {
   const info = machine();
   out(`Wharf bench: ${info.cores} cores (${info.cpu}), ${info.memory_gb} GB RAM, Node ${info.node}, ${info.os}; load average at start ${info.load_avg_at_start.join(' ')}`);
-  out(`autocannon: ${CONNECTIONS} connections, ${SECONDS} s per run, ceiling and Wharf runs alternated`);
+  out(`autocannon: ${CONNECTIONS} connections, ${SECONDS} s per run, ceiling and Wharf runs alternated, ${REPEAT} round(s)`);
   if (!fs.existsSync(SERVER_JS)) throw new Error(`${SERVER_JS} is missing: run npm run build`);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-bench-'));
   cleanups.push(async () => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -191,6 +195,9 @@ async function main(): Promise<void> {
   if (memcached) cleanups.push(() => memcached.stop());
   const s3 = await startS3(tmp);
   out(`services: PostgreSQL database ${db.name}; memcached ${memcached ? `on port ${memcached.port}` : 'not available (in-process cache only)'}; s3rver on ${s3.s3Port} behind a counting proxy on ${s3.proxyPort}`);
+  // After the services start, so they do not inherit CPU 0 from this process.
+  const pinned = PIN && pinToCpu(process.pid, 0);
+  out(pinned ? 'pinned: autocannon (this process) to CPU 0, every measured server to CPU 1 (BENCH_PIN=0 turns this off)' : 'not pinned to CPUs');
 
   const baseEnv = {
     NODE_ENV: 'production',
@@ -211,6 +218,7 @@ async function main(): Promise<void> {
     const nodeArgs = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
     const a = await startApp(name, { serverJs, env: { ...baseEnv, DATA_DIR: dataDir, ...extra }, logFile: path.join(tmp, `${name}.log`), nodeArgs });
     apps.push(a);
+    pinServer(a.pid);
     cleanups.unshift(() => a.stop()); // apps stop before the services they use
     return a;
   };

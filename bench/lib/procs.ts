@@ -146,3 +146,17 @@ const CLOCK_TICKS = (() => {
     return 100;
   }
 })();
+
+/**
+ * Pins a process (all its threads) to one CPU with taskset, so the server under test and the load
+ * generator each have a core of their own, as on separate machines. false when taskset is missing
+ * or the machine has one core.
+ */
+export function pinToCpu(pid: number, cpu: number): boolean {
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -19,9 +19,25 @@ function sendError(res: ServerResponse, err: AppError): void {
   send(res, err.status, JSON.stringify({ error: { code: err.code, message: err.message } }), err.headers);
 }
 
+/**
+ * One request header from rawHeaders, as Node's `req.headers` gives it (first value; every value
+ * joined with ", " when `all`), without building that object (it parses every header line).
+ */
+export function header(req: IncomingMessage, name: string, all = false): string | undefined {
+  const raw = req.rawHeaders;
+  let value: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const key = raw[i]!;
+    if (key.length !== name.length || key.toLowerCase() !== name) continue;
+    if (!all) return raw[i + 1];
+    value = value === undefined ? raw[i + 1] : `${value}, ${raw[i + 1]}`;
+  }
+  return value;
+}
+
 /** Exactly one proxy hop is trusted: nginx appends the client address last. */
 export function clientIp(req: IncomingMessage, trustProxy: number): string {
-  const xff = trustProxy > 0 ? req.headers['x-forwarded-for'] : undefined;
+  const xff = trustProxy > 0 ? header(req, 'x-forwarded-for', true) : undefined;
   if (typeof xff === 'string' && xff) {
     const hops = xff.split(',').map((s) => s.trim());
     return hops[Math.max(0, hops.length - trustProxy)] ?? req.socket.remoteAddress ?? '';
@@ -66,7 +82,7 @@ function readBody(req: IncomingMessage): Record<string, string> | Promise<Record
 
 function parseBody(req: IncomingMessage, body: Buffer): Record<string, string> {
   const text = body.toString('utf8');
-  if (!(req.headers['content-type'] ?? '').includes('json')) return parseForm(text);
+  if (!(header(req, 'content-type') ?? '').includes('json')) return parseForm(text);
   try {
     const parsed = text ? JSON.parse(text) : {};
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
@@ -134,7 +150,7 @@ export function fastPath(s: Services, opts: { trustProxy: number; logger: Logger
       installedVersion: str(fields.installed_version),
       license: str(fields.license),
       domain: str(fields.domain),
-      userAgent: req.headers['user-agent'],
+      userAgent: header(req, 'user-agent'),
       php: str(fields.php),
       locale: str(fields.locale),
     });

@@ -16,6 +16,7 @@ export function generateCode(): string {
 /** Canonical form of what a customer typed, or null when it cannot be a code. */
 export function normalizeCode(input: unknown): string | null {
   if (typeof input !== 'string' || input.length > 100) return null;
+  if (CANONICAL.test(input)) return input; // what the PHP client sends: nothing to undo
   const s = input
     .toUpperCase()
     .replace(/[\s-]/g, '')
