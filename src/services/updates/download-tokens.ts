@@ -26,32 +26,35 @@ export function tokenExpiry(nowMs: number): number {
  * native Hmac object createHmac makes per call (measured ~10% of an update check's CPU under load).
  */
 export class HmacSha256 {
-  private readonly ipad = Buffer.alloc(64, 0x36);
-  private readonly opad = Buffer.alloc(64, 0x5c);
+  // Scratch space reused by every call (JavaScript runs one call at a time): ipad ‖ message, opad ‖ inner hash.
+  private inner = Buffer.alloc(64 + 1024, 0x36);
+  private readonly outer = Buffer.alloc(96, 0x5c);
 
   constructor(secret: string) {
     let key = Buffer.from(secret, 'utf8');
     if (key.length > 64) key = createHash('sha256').update(key).digest();
     for (let i = 0; i < key.length; i++) {
-      this.ipad[i]! ^= key[i]!;
-      this.opad[i]! ^= key[i]!;
+      this.inner[i]! ^= key[i]!;
+      this.outer[i]! ^= key[i]!;
     }
   }
 
   /** The MAC of an ASCII message, base64url. */
   digest(message: string): string {
-    const inner = Buffer.allocUnsafe(64 + message.length);
-    this.ipad.copy(inner, 0);
-    inner.write(message, 64, 'latin1');
-    const outer = Buffer.allocUnsafe(96);
-    this.opad.copy(outer, 0);
-    hash('sha256', inner, 'buffer').copy(outer, 64);
-    return hash('sha256', outer, 'base64url');
+    if (64 + message.length > this.inner.length) {
+      const bigger = Buffer.alloc(64 + message.length * 2);
+      this.inner.copy(bigger, 0, 0, 64);
+      this.inner = bigger;
+    }
+    const n = this.inner.write(message, 64, 'latin1');
+    this.outer.write(hash('sha256', this.inner.subarray(0, 64 + n), 'binary'), 64, 'latin1');
+    return hash('sha256', this.outer, 'base64url');
   }
 }
 
 export class DownloadTokens {
   private readonly mac: HmacSha256;
+  private readonly scratch = Buffer.alloc(1024); // the claims' UTF-8 bytes, on their way to base64url
 
   constructor(secret: string) {
     this.mac = new HmacSha256(secret);
@@ -63,7 +66,8 @@ export class DownloadTokens {
   }
 
   sign(c: DownloadClaims): string {
-    const payload = Buffer.from(`${c.productId}|${c.versionId}|${c.codeId ?? ''}|${c.host ?? ''}|${c.exp}`).toString('base64url');
+    const text = `${c.productId}|${c.versionId}|${c.codeId ?? ''}|${c.host ?? ''}|${c.exp}`;
+    const payload = text.length * 3 <= this.scratch.length ? this.scratch.toString('base64url', 0, this.scratch.write(text)) : Buffer.from(text).toString('base64url');
     return `${payload}.${this.sig(payload)}`;
   }
 
