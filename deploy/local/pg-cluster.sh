@@ -177,8 +177,9 @@ pg_kill_node() {
   [[ -f "$dir/data/postmaster.pid" ]] && pm="$(head -1 "$dir/data/postmaster.pid")"
   pid="$(cat "$STATE/pids/patroni-$i.pid" 2>/dev/null || true)"
   log "pg$i: kill -9 Patroni (${pid:-none}) and postmaster (${pm:-none}) with its children"
-  [[ -n "$pid" ]] && kill_tree KILL "$pid"
-  [[ -n "$pm" ]] && pid_alive "$pm" && kill_tree KILL "$pm"
+  # Patroni and PostgreSQL die together, as when the machine goes down.
+  kill_tree KILL $pid $pm
+  KILLED_AT_MS="$(now_ms)"
   wait_for 5 "pg$i processes to die" pids_dead $pid $pm || true
   rm -f "$STATE/pids/patroni-$i.pid"
 }
@@ -186,7 +187,8 @@ pg_kill_node() {
 pg_kill_primary() {
   local leader; leader="$(pg_primary_index)" || die "no PostgreSQL primary to kill"
   pg_kill_node "$leader"
-  echo "killed=pg$leader port=${PG_PORTS[$((leader - 1))]}"
+  # at=: when the kill signal went out (epoch ms), so failover times start at the death, not at this script's start.
+  echo "killed=pg$leader port=${PG_PORTS[$((leader - 1))]} at=$KILLED_AT_MS"
 }
 
 # Graceful: SIGTERM makes Patroni stop PostgreSQL (fast shutdown) before exiting.

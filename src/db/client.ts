@@ -48,6 +48,9 @@ async function openPostgres(config: Config['database'], logger: Logger): Promise
       target_session_attrs: 'primary',
       connect_timeout: Math.max(1, Math.min(2, Math.ceil(config.queryTimeoutMs / 1000))),
       idle_timeout: 30,
+      // postgres.js waits 3^n/100 s (up to 20 s) after the pool's n-th failed connect, n shared by
+      // every connection: after a failover that left writes waiting ~10 s for a primary that was up.
+      backoff: (retries: number) => Math.min(0.5, 0.05 * 2 ** retries) * (0.5 + Math.random() / 2),
       max_lifetime: 60 * 30,
       onnotice: () => undefined,
       connection: { statement_timeout: config.queryTimeoutMs, application_name: 'wharf' },

@@ -94,6 +94,15 @@ function parseBody(req: IncomingMessage, body: Buffer): Record<string, string> {
 
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 
+/** A path segment decoded; '' when its percent-encoding is broken (then no product or token matches it). */
+const decodeSegment = (s: string) => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return '';
+  }
+};
+
 const NEEDS_DECODING = /[%+]/;
 const LONE_SURROGATE = /\p{Cs}/u;
 
@@ -136,7 +145,7 @@ export function parseForm(text: string): Record<string, string> {
  */
 export function fastPath(s: Services, opts: { trustProxy: number; logger: Logger }, next: RequestListener): RequestListener {
   const handleUpdate = async (req: IncomingMessage, res: ServerResponse, path: string, query: string) => {
-    const productId = decodeURIComponent(path.slice(UPDATES.length)).replace(/\/$/, '');
+    const productId = decodeSegment(path.slice(UPDATES.length)).replace(/\/$/, '');
     const wait = s.apiLimits.updates?.take(clientIp(req, opts.trustProxy)) ?? 0;
     if (wait > 0) return send(res, 429, JSON.stringify({ error: { code: 'rate_limited', message: 'Too many update checks from this address; try again later.' } }), { 'Retry-After': String(Math.ceil(wait)) });
     let fields: Record<string, string | undefined> = parseForm(query);
@@ -171,7 +180,7 @@ export function fastPath(s: Services, opts: { trustProxy: number; logger: Logger
 
   const handleDownload = async (res: ServerResponse, path: string) => {
     const token = path.slice(DOWNLOAD.length).split('/')[0] ?? '';
-    const location = await s.downloads.download(decodeURIComponent(token));
+    const location = await s.downloads.download(decodeSegment(token));
     res.writeHead(302, { Location: location, 'Cache-Control': 'no-store', 'Content-Length': 0 });
     res.end();
   };

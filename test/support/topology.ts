@@ -50,7 +50,8 @@ export interface Topology {
   stopMemcached(): Promise<void>;
   startMemcached(): Promise<void>;
   /** kill -9 the leader's Patroni, postmaster and backends; resolves to the killed node's port. */
-  killPrimary(): Promise<number>;
+  /** kill -9 of the leader's Patroni and PostgreSQL: its port, and when the kill went out (epoch ms). */
+  killPrimary(): Promise<{ port: number; at: number }>;
   /** Port of the current leader (asks Patroni's REST /primary), undefined during a failover. */
   primaryPort(): Promise<number | undefined>;
   startPgNode(n: number): Promise<void>;
@@ -186,9 +187,9 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
     startMemcached: async () => void (await must('memcached-start')),
     killPrimary: async () => {
       const out = await must('pg-kill-primary');
-      const m = /killed=pg\d+ port=(\d+)/.exec(out);
+      const m = /killed=pg\d+ port=(\d+) at=(\d+)/.exec(out);
       if (!m) throw new Error(`unexpected pg-kill-primary output:\n${out}`);
-      return Number(m[1]);
+      return { port: Number(m[1]), at: Number(m[2]) };
     },
     primaryPort,
     startPgNode: async (n) => void (await must('pg-start', String(n))),

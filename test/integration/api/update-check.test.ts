@@ -152,6 +152,10 @@ test('unknown products and bad input get a clear 4xx JSON; unknown query fields 
   expect(missing.status).toBe(404);
   expect(missing.json.error.code).toBe('unknown_product');
   expect((await updateCheck(app, 'not-a-uuid')).status).toBe(404);
+  const broken = await fetchJson(`${app.url}/api/v1/updates/%E0%A4%A`);
+  expect([broken.status, broken.json.error.code]).toEqual([404, 'unknown_product']);
+  const brokenToken = await fetchJson(`${app.url}/api/v1/download/%E0%A4%A/x.zip`);
+  expect([brokenToken.status, brokenToken.json.error.code]).toEqual([403, 'invalid_token']);
   const nothing = await productWithReleases(app, vendor, { slug: 'no-release', versions: [] });
   expect((await updateCheck(app, nothing.id)).json.error.code).toBe('no_release');
   const bad = await fetchJson(`${app.url}/api/v1/updates/${plugin.id}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{oops' });

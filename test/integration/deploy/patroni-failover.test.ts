@@ -88,8 +88,7 @@ describe('PostgreSQL failover through the multi-host URL', () => {
       expect(first?.port).toBe(oldPrimary);
       await waitForZeroLag(t, 10_000);
 
-      const killedAt = Date.now();
-      const killedPort = await t.killPrimary();
+      const { port: killedPort, at: killedAt } = await t.killPrimary();
       expect(killedPort).toBe(oldPrimary);
 
       let attempts = 0;
