@@ -52,9 +52,9 @@ function startLoad(base: string, make: MakeRequest, opts: { concurrency?: number
   let stopped = false;
   let n = 0;
   let retried = 0;
-  const once = (r: LoadRequest): Promise<{ status: number; reused: boolean }> =>
+  const once = (r: LoadRequest, fresh = false): Promise<{ status: number; reused: boolean }> =>
     new Promise((resolve, reject) => {
-      const req = http.request(`${base}${r.path}`, { method: r.method ?? 'GET', headers: r.headers, agent: agent ?? false }, (res) => {
+      const req = http.request(`${base}${r.path}`, { method: r.method ?? 'GET', headers: r.headers, agent: fresh ? false : (agent ?? false) }, (res) => {
         res.resume();
         res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: false }));
         res.on('error', reject);
@@ -75,7 +75,8 @@ function startLoad(base: string, make: MakeRequest, opts: { concurrency?: number
           const e = err as NodeJS.ErrnoException & { reused?: boolean };
           if (!e.reused || (e.code !== 'ECONNRESET' && e.message !== 'socket hang up')) throw err;
           retried++;
-          res = await once(r);
+          // On a new connection, as cURL and browsers do: after an nginx reload every pooled connection may be stale.
+          res = await once(r, true);
         }
         samples.push({ at, status: res.status });
       } catch (err) {
