@@ -69,14 +69,20 @@ function startLoad(base: string, make: MakeRequest, opts: { concurrency?: number
       const at = Date.now();
       try {
         let res;
-        try {
-          res = await once(r);
-        } catch (err) {
-          const e = err as NodeJS.ErrnoException & { reused?: boolean };
-          if (!e.reused || (e.code !== 'ECONNRESET' && e.message !== 'socket hang up')) throw err;
-          retried++;
-          // On a new connection, as cURL and browsers do: after an nginx reload every pooled connection may be stale.
-          res = await once(r, true);
+        // A connection nginx resets while it reloads (an old worker closing what it had accepted or
+        // kept alive) never reached an app server: a GET is resent on a new connection, up to 3
+        // times; a request that reached a server and failed counts. Writes are never resent.
+        for (let attempt = 0; ; attempt++) {
+          try {
+            res = await once(r, attempt > 0);
+            break;
+          } catch (err) {
+            const e = err as NodeJS.ErrnoException & { reused?: boolean };
+            const reset = e.code === 'ECONNRESET' || e.message === 'socket hang up';
+            const idempotent = (r.method ?? 'GET') === 'GET';
+            if (!reset || attempt >= 3 || !(e.reused || idempotent)) throw err;
+            retried++;
+          }
         }
         samples.push({ at, status: res.status });
       } catch (err) {
@@ -97,7 +103,7 @@ function startLoad(base: string, make: MakeRequest, opts: { concurrency?: number
       const secs = ((Date.now() - t0) / 1000).toFixed(1);
       console.log(
         `[faults] ${opts.label}: ${samples.length} requests in ${secs}s, ${failed.length} failed, ` +
-          `${retried} resent on a reused keep-alive connection; by status ${JSON.stringify(byStatus)}`,
+          `${retried} resent after a connection reset; by status ${JSON.stringify(byStatus)}`,
       );
       return { total: samples.length, failed, byStatus, retried };
     },
