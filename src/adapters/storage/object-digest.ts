@@ -9,13 +9,13 @@ const IDLE_TIMEOUT_MS = 30_000;
 export class UnsupportedResponseError extends Error {}
 
 /**
- * SHA-256 of the body behind a presigned GET URL, read into one reused 64 KiB buffer.
+ * SHA-256 (hex) of the body behind a presigned GET URL, read into one reused 64 KiB buffer.
  * Node's HTTP client allocates a fresh buffer per read, and V8 frees them only when external
  * memory reaches its GC threshold: hashing a 200 MB object that way grew RSS by ~40 MB; this
  * way by ~6 MB. S3 answers GetObject with Content-Length; a chunked answer is refused with
  * UnsupportedResponseError so the caller can fall back to a plain stream; any status but 200 is an error.
  */
-export function digestUrl(url: string, onBytes?: (n: number) => void): Promise<{ sha256: string; bytes: number }> {
+export function digestUrl(url: string, onBytes?: (n: number) => void): Promise<string> {
   const u = new URL(url);
   const secure = u.protocol === 'https:';
   const port = Number(u.port || (secure ? 443 : 80));
@@ -70,7 +70,7 @@ export function digestUrl(url: string, onBytes?: (n: number) => void): Promise<{
       if (settled) return;
       settled = true;
       socket.destroy();
-      resolve({ sha256: hash.digest('hex'), bytes: received });
+      resolve(hash.digest('hex'));
     };
     const request = () =>
       socket.write(`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nAccept-Encoding: identity\r\nConnection: close\r\n\r\n`);

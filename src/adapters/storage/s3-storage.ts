@@ -90,7 +90,7 @@ export class S3Storage implements Storage {
   async sha256(key: string): Promise<string> {
     const url = await getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: 300 });
     try {
-      return (await digestUrl(url, this.opts.onBytesRead)).sha256;
+      return await digestUrl(url, this.opts.onBytesRead);
     } catch (err) {
       if (!(err instanceof UnsupportedResponseError)) throw err;
       // An S3-compatible server that answers in another shape: the SDK's stream (more memory, same digest).

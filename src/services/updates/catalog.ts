@@ -78,14 +78,14 @@ export class Catalog {
 
   async product(id: string): Promise<ProductSnapshot | null> {
     if (!isUuid(id)) return null;
-    const hit = this.productsL1.fresh(id);
+    const hit = this.cachedProduct(id);
     if (hit !== undefined) return hit;
     return this.read(id, `p:${id}`, this.productsL1, () => this.loadProduct(id));
   }
 
   async code(canonical: string): Promise<CodeState | null> {
     // In process the code itself is the key (no hashing on a hit); memcached, a shared server, gets its hash.
-    const hit = this.codesL1.fresh(canonical);
+    const hit = this.cachedCode(canonical);
     if (hit !== undefined) return hit;
     return this.read(canonical, `c:${sha256Hex(canonical)}`, this.codesL1, () => this.loadCode(canonical));
   }
