@@ -39,13 +39,18 @@ const LINK_URL = /^(?:https?:\/\/|mailto:)/i;
 const MEDIA_URL = /^https?:\/\//i;
 // C0 controls other than tab, LF and CR (kses strips NUL too); a class with no quantifier cannot backtrack.
 const CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
+// Half of a surrogate pair is not text: PHP's json_decode refuses a whole update answer that carries one.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
+/** The attributes with `name` trimmed, or dropped when it is not an allowed URL (order kept). */
 function keepUrl(attribs: sanitizeHtml.Attributes, name: string, allowed: RegExp): sanitizeHtml.Attributes {
-  const value = attribs[name];
-  if (value === undefined) return attribs;
-  const { [name]: _dropped, ...rest } = attribs;
-  const url = value.trim();
-  return allowed.test(url) ? { ...rest, [name]: url } : rest;
+  if (attribs[name] === undefined) return attribs;
+  const out: sanitizeHtml.Attributes = {};
+  for (const [key, value] of Object.entries(attribs)) {
+    if (key !== name) out[key] = value;
+    else if (allowed.test(value.trim())) out[key] = value.trim();
+  }
+  return out;
 }
 
 const OPTIONS: sanitizeHtml.IOptions = {
@@ -63,6 +68,8 @@ const OPTIONS: sanitizeHtml.IOptions = {
   // Disallowed tags go and their text stays, as with kses; these tags' contents go too (kses would keep them as text).
   disallowedTagsMode: 'discard',
   nonTextTags: ['script', 'style', 'textarea', 'option', 'noscript', 'template', 'title', 'xmp', 'iframe', 'noembed', 'noframes'],
+  // An image whose source was refused would only show a broken-image icon.
+  exclusiveFilter: (frame) => frame.tag === 'img' && !frame.attribs.src,
   nestingLimit: 64,
   parseStyleAttributes: false,
   enforceHtmlBoundary: false,
@@ -77,12 +84,12 @@ export function bounded(text: string, max: number): string {
 
 /** Any HTML → HTML WordPress shows unchanged: only its plugin-section allowlist, only http(s)/mailto URLs. */
 export function sanitizeSectionHtml(html: string): string {
-  return sanitizeHtml(bounded(html, MAX_SECTION_HTML_CHARS).replace(CONTROLS, ''), OPTIONS);
+  return sanitizeHtml(bounded(html, MAX_SECTION_HTML_CHARS).replace(CONTROLS, '').replace(LONE_SURROGATE, '\uFFFD'), OPTIONS);
 }
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 /** Plain text → HTML text (for fields WordPress prints as HTML, such as the plugin name). */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+  return text.replace(LONE_SURROGATE, '\uFFFD').replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }

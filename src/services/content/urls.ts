@@ -1,8 +1,8 @@
 /** URLs Wharf hands to browsers and WordPress: absolute http(s) only, so no `javascript:` or `data:` ever leaves. */
 
 const MAX_URL_CHARS = 2048;
-// One character class under one quantifier, anchored at both ends: linear. No space, quote, angle bracket or control.
-const HTTP_URL = /^https?:\/\/[^\s"'<>\\`\u0000-\u001f\u007f]+$/i;
+// Anchored, one quantified class: linear. A host right after `//`; no space, quote, angle bracket, backslash or control.
+const HTTP_URL = /^https?:\/\/[^\s"'<>\\`/\u0000-\u001f\u007f][^\s"'<>\\`\u0000-\u001f\u007f]*$/i;
 
 /** The URL as given when it is an absolute http(s) URL with a host, else null (the field is then left out). */
 export function safeHttpUrl(value: unknown): string | null {
