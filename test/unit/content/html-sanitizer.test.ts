@@ -39,8 +39,9 @@ describe('sanitizeSectionHtml', () => {
   it(`cuts input longer than ${MAX_SECTION_HTML_CHARS} characters, and stays linear on hostile HTML`, () => {
     expect(sanitizeSectionHtml(`${'a'.repeat(MAX_SECTION_HTML_CHARS)}TAIL`)).not.toContain('TAIL');
     for (const html of ['<'.repeat(100_000), '<a '.repeat(33_000), '<div>'.repeat(20_000), `<a title="${'"'.repeat(100_000)}">`, '<!--'.repeat(25_000), '&#'.repeat(50_000)]) {
-      expectWithinSync(2000, () => sanitizeSectionHtml(html));
-      expect(htmlProblems(sanitizeSectionHtml(html))).toEqual([]);
+      let out = '';
+      expectWithinSync(2000, () => (out = sanitizeSectionHtml(html)));
+      expect(htmlProblems(out)).toEqual([]);
     }
   });
 

@@ -45,15 +45,17 @@ describe('markdownToSafeHtml', () => {
 
   it('renders the description from the report (`# a`, 3,000 spaces, `b`: 11.6 s before) within 2 s', () => {
     const text = `# a${' '.repeat(3000)}b`;
-    expectWithinSync(2000, () => markdownToSafeHtml(text));
-    expect(markdownToSafeHtml(text)).toBe(`<h1>a${' '.repeat(3000)}b</h1>\n`);
+    let html = '';
+    expectWithinSync(2000, () => (html = markdownToSafeHtml(text)));
+    expect(html).toBe(`<h1>a${' '.repeat(3000)}b</h1>\n`);
   });
 
   describe('on 100,000-character pathological input', () => {
     it.each(Object.entries(pathologicalTexts()))('%s renders within 2 s, as clean HTML', (_name, text) => {
       for (const render of [markdownToSafeHtml, readmeToHtml]) {
-        expectWithinSync(2000, () => render(text));
-        expect(htmlProblems(render(text))).toEqual([]);
+        let html = '';
+        expectWithinSync(2000, () => (html = render(text)));
+        expect(htmlProblems(html)).toEqual([]);
       }
     });
   });
