@@ -31,8 +31,10 @@ function renderSections(p: ProductSnapshot, v: VersionMeta | null): Record<strin
 }
 
 // Rendering is linear but not free (up to ~1 s for hostile 100,000-character fields): once per product revision and version.
+// Bounded by size, not count: one hostile product's sections can reach megabytes.
 const renderedSections = new Map<string, Record<string, string>>();
-const MAX_RENDERED = 1000;
+const MAX_RENDERED_CHARS = 32 * 1024 * 1024;
+let renderedChars = 0;
 
 /**
  * The vendor's own text wins; the release's readme.txt fills the gaps. Every section is sanitized to WordPress's
@@ -43,8 +45,13 @@ export function productSections(p: ProductSnapshot, v: VersionMeta | null): Reco
   let sections = renderedSections.get(key);
   if (!sections) {
     sections = renderSections(p, v);
-    if (renderedSections.size >= MAX_RENDERED) renderedSections.clear();
+    const chars = Object.values(sections).reduce((n, html) => n + html.length, 0);
+    if (renderedChars + chars > MAX_RENDERED_CHARS) {
+      renderedSections.clear();
+      renderedChars = 0;
+    }
     renderedSections.set(key, sections);
+    renderedChars += chars;
   }
   return sections;
 }
