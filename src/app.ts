@@ -53,9 +53,9 @@ export function createApp(d: AppDeps): Express {
   app.use(healthRoutes(d.database, d.storage, readiness));
   app.use(requestLog(d.logger));
 
-  // Small bodies only: release zips go straight to S3.
-  app.use(express.json({ limit: '64kb' }));
-  app.use(express.urlencoded({ extended: false, limit: '256kb' }));
+  // Release zips go straight to S3; 1 MB (nginx's client_max_body_size) carries three 100,000-character product fields.
+  app.use(express.json({ limit: '1mb' }));
+  app.use(express.urlencoded({ extended: false, limit: '1mb' }));
 
   // /api never falls through to the cookie-and-CSRF page stack.
   const api = express.Router();

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { NotFoundError } from '../lib/errors';
 import type { Services } from '../services';
+import { safeHttpUrl } from '../services/content/urls';
 import type { ProductSnapshot } from '../services/updates/catalog';
 import { productSections } from '../services/updates/update-json';
 
@@ -20,8 +21,6 @@ function sectionsOf(p: ProductSnapshot): Section[] {
     .filter((s) => s.html.trim());
 }
 
-const httpUrl = (u: string | null | undefined): string | null => (u && /^https?:\/\//i.test(u) ? u : null);
-
 /** Public, read-only "View details" page that WordPress links to for themes (details_url). */
 export function detailsRoutes(s: Services): Router {
   const r = Router();
@@ -35,9 +34,9 @@ export function detailsRoutes(s: Services): Router {
       product,
       live,
       released: live ? new Date(live.releasedAt).toISOString().slice(0, 10) : null,
-      homepage: httpUrl(product.homepage) ?? httpUrl(live?.uri),
+      homepage: safeHttpUrl(product.homepage) ?? safeHttpUrl(live?.uri),
       authorName: product.author ?? live?.author ?? null,
-      authorUrl: httpUrl(product.authorHomepage) ?? httpUrl(live?.authorUri),
+      authorUrl: safeHttpUrl(product.authorHomepage) ?? safeHttpUrl(live?.authorUri),
       sections: sectionsOf(product),
     });
   });

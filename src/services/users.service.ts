@@ -21,7 +21,8 @@ export function validateCredentials(email: unknown, password: unknown): { email:
   const fields: Record<string, string> = {};
   const e = typeof email === 'string' ? email.trim() : '';
   const p = typeof password === 'string' ? password : '';
-  if (!EMAIL_RE.test(e) || e.length > 254) fields.email = 'Enter a valid email address.';
+  // Length first: EMAIL_RE backtracks quadratically on long runs of dots (100,000 characters: minutes).
+  if (e.length > 254 || !EMAIL_RE.test(e)) fields.email = 'Enter a valid email address.';
   if (p.length < 10) fields.password = 'Use at least 10 characters.';
   else if (p.length > 256) fields.password = 'Use at most 256 characters.';
   if (Object.keys(fields).length) throw new ValidationError('Please correct the highlighted fields.', fields);
@@ -123,7 +124,7 @@ export class UsersService {
   /** Null when the email is invalid or the email or provider id is already taken. */
   async createWithProvider(email: string, provider: q.OAuthProvider, providerId: string): Promise<User | null> {
     const e = email.trim();
-    if (!EMAIL_RE.test(e) || e.length > 254) return null;
+    if (e.length > 254 || !EMAIL_RE.test(e)) return null;
     const row = await q.insertProviderUser(this.db, e, provider, providerId);
     return row ? toUser(row) : null;
   }

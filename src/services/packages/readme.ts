@@ -43,17 +43,63 @@ const HEADER_KEYS: Record<string, HeaderField> = {
 
 const SECTION_ALIASES: Record<string, string> = { frequently_asked_questions: 'faq', change_log: 'changelog' };
 
-const TITLE_RE = /^\s*(?:={2,}\s*([^=].*?)\s*={2,}|#\s+(.+?)\s*#*)\s*$/;
-const SECTION_RE = /^\s*(?:==\s*([^=].*?)\s*==|##\s+(.+?)\s*#*)\s*$/;
-const ENTRY_RE = /^\s*(?:=\s*([^=].*?)\s*=|#{3,4}\s+(.+?)\s*#*)\s*$/;
-const HEADER_RE = /^[\s*-]*([A-Za-z][A-Za-z ]{0,30}?)\s*:\s*(.*?)\s*$/;
+/** A heading line such as `== Title ==` or `## Title ##`: its marker, how many open and close it, and its text. */
+export interface HeadingLine {
+  marker: '=' | '#';
+  level: number;
+  closing: number;
+  text: string;
+}
+
+const isSpace = (c: string | undefined): boolean => c !== undefined && c.trim() === '';
+
+/**
+ * Classifies one line with run lengths and trims only (no regex can backtrack on hostile input).
+ * `=` headings need a closing run of `=`; `#` headings need whitespace after the opening run; trailing markers are dropped.
+ */
+export function headingOf(line: string): HeadingLine | null {
+  const s = line.trim();
+  const marker = s[0];
+  if (marker !== '=' && marker !== '#') return null;
+  let lead = 0;
+  while (s[lead] === marker) lead++;
+  if (marker === '#' && !isSpace(s[lead])) return null;
+  let end = s.length;
+  while (end > lead && s[end - 1] === marker) end--;
+  if (marker === '=' && end === s.length) return null;
+  const text = s.slice(lead, end).trim();
+  return text === '' ? null : { marker, level: lead, closing: s.length - end, text };
+}
+
+/** `== Section ==` or `## Section`. */
+const sectionHeading = (h: HeadingLine | null): string | null => (h && h.level === 2 && (h.marker === '#' || h.closing >= 2) ? h.text : null);
+/** `=== Name ===` or `# Name`. */
+const titleHeading = (h: HeadingLine | null): string | null => (h && (h.marker === '=' ? h.level >= 3 && h.closing >= 2 : h.level === 1) ? h.text : null);
+/** `= 1.2 =` or `### 1.2`. */
+const entryHeading = (h: HeadingLine | null): string | null => (h && (h.marker === '=' ? h.level === 1 : h.level === 3 || h.level === 4) ? h.text : null);
+const isSection = (line: string): boolean => sectionHeading(headingOf(line)) !== null;
+
+const HEADER_KEY = /^[A-Za-z][A-Za-z ]{0,30}$/;
+
+/** `Key: value` (optionally bulleted or bold), or null. */
+function headerOf(line: string): [string, string] | null {
+  const s = line.replace(/\*\*|__/g, '');
+  let i = 0;
+  while (i < s.length && (s[i] === '*' || s[i] === '-' || isSpace(s[i]))) i++;
+  const colon = s.indexOf(':', i);
+  if (colon < 0) return null;
+  const key = s.slice(i, colon).trimEnd();
+  return HEADER_KEY.test(key) ? [key, s.slice(colon + 1).trim()] : null;
+}
 
 export function sectionKey(title: string): string {
-  const key = title
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '_')
-    .replace(/^_+|_+$/g, '');
-  return SECTION_ALIASES[key] ?? key;
+  const key = title.toLowerCase().replace(/[^a-z0-9]+/g, '_');
+  let start = 0;
+  let end = key.length;
+  while (start < end && key[start] === '_') start++;
+  while (end > start && key[end - 1] === '_') end--;
+  const trimmed = key.slice(start, end);
+  return Object.hasOwn(SECTION_ALIASES, trimmed) ? SECTION_ALIASES[trimmed]! : trimmed;
 }
 
 const list = (value: string): string[] =>
@@ -62,10 +108,16 @@ const list = (value: string): string[] =>
     .map((s) => s.trim())
     .filter((s) => s !== '');
 
-const trimBlankLines = (lines: string[]): string => lines.join('\n').replace(/^\s*\n/, '').trimEnd();
+/** Drops leading blank lines and trailing whitespace. */
+function trimBlankLines(lines: string[]): string {
+  let first = 0;
+  while (first < lines.length && lines[first]!.trim() === '') first++;
+  return lines.slice(first).join('\n').trimEnd();
+}
 
 /** `= 1.2.0 - 2024-05-01 =` → "1.2.0"; a heading without a version number is kept whole. */
 function entryVersion(heading: string): string {
+  // Anchored, and each part is a distinct character class: linear.
   return /^(?:version\s*)?v?(\d[0-9A-Za-z.+_-]*)/i.exec(heading)?.[1] ?? heading;
 }
 
@@ -73,23 +125,27 @@ function entryVersion(heading: string): string {
 export function parseEntries(text: string): ChangelogEntry[] {
   const entries: { version: string; lines: string[] }[] = [];
   for (const line of text.split('\n')) {
-    const m = ENTRY_RE.exec(line);
-    const heading = m ? (m[1] ?? m[2] ?? '').trim() : '';
-    if (heading !== '') entries.push({ version: entryVersion(heading), lines: [] });
+    const heading = entryHeading(headingOf(line));
+    if (heading !== null) entries.push({ version: entryVersion(heading), lines: [] });
     else entries[entries.length - 1]?.lines.push(line);
   }
   return entries.map((e) => ({ version: e.version, body: trimBlankLines(e.lines).trim() }));
 }
 
+/** readme.txt of any size is cut here (the zip reader already reads at most 512 KiB of it). */
+export const MAX_README_CHARS = 1024 * 1024;
+
+/** Linear in the input: lines are split once, then each is classified by headingOf/headerOf. */
 export function parseReadme(input: string): ReadmeInfo {
-  const lines = input.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n').split('\n');
+  const text = input.length > MAX_README_CHARS ? input.slice(0, MAX_README_CHARS) : input;
+  const lines = text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n').split('\n');
   let i = 0;
   while (i < lines.length && lines[i]!.trim() === '') i++;
 
   let name: string | null = null;
-  const title = TITLE_RE.exec(lines[i] ?? '');
-  if (title && !SECTION_RE.test(lines[i] ?? '')) {
-    name = (title[1] ?? title[2] ?? '').trim() || null;
+  const title = titleHeading(headingOf(lines[i] ?? ''));
+  if (title !== null) {
+    name = title;
     i++;
   }
 
@@ -102,40 +158,43 @@ export function parseReadme(input: string): ReadmeInfo {
       if (sawHeader) break;
       continue;
     }
-    if (SECTION_RE.test(line) || /^\s*[=#]/.test(line)) break;
-    const m = HEADER_RE.exec(line.replace(/\*\*|__/g, ''));
-    if (!m) break;
+    const first = line.trimStart()[0];
+    if (first === '=' || first === '#') break;
+    const header = headerOf(line);
+    if (!header) break;
     sawHeader = true;
-    const field = HEADER_KEYS[m[1]!.toLowerCase().replace(/\s+/g, ' ')];
-    if (field && headers[field] === undefined && m[2] !== '') headers[field] = m[2]!;
+    const key = header[0].toLowerCase().replace(/\s+/g, ' ');
+    // Own keys only: a header named "constructor" must not find Object.prototype's.
+    const field = Object.hasOwn(HEADER_KEYS, key) ? HEADER_KEYS[key] : undefined;
+    if (field && headers[field] === undefined && header[1] !== '') headers[field] = header[1];
   }
 
   // The short description is the first paragraph before the first section.
   const intro: string[] = [];
-  for (; i < lines.length && !SECTION_RE.test(lines[i]!); i++) {
+  for (; i < lines.length && !isSection(lines[i]!); i++) {
     const line = lines[i]!.trim();
     if (line === '' && intro.length > 0) {
-      while (i < lines.length && !SECTION_RE.test(lines[i]!)) i++;
+      while (i < lines.length && !isSection(lines[i]!)) i++;
       break;
     }
     if (line !== '') intro.push(line);
   }
 
-  const sectionList: [string, string[]][] = [];
+  // A Map keeps document order and finds a repeated section in O(1) (a list search was quadratic in the section count).
+  const sectionLines = new Map<string, string[]>();
   let current: string[] | null = null;
   for (; i < lines.length; i++) {
-    const m = SECTION_RE.exec(lines[i]!);
-    if (m) {
-      const key = sectionKey(m[1] ?? m[2] ?? '');
-      const existing = sectionList.find(([k]) => k === key);
-      current = existing ? existing[1] : [];
-      if (!existing && key !== '') sectionList.push([key, current]);
+    const heading = sectionHeading(headingOf(lines[i]!));
+    if (heading !== null) {
+      const key = sectionKey(heading);
+      current = sectionLines.get(key) ?? [];
+      if (key !== '' && !sectionLines.has(key)) sectionLines.set(key, current);
     } else {
       current?.push(lines[i]!);
     }
   }
   // fromEntries defines own properties, so a section named like an Object.prototype key stays data.
-  const sections: Record<string, string> = Object.fromEntries(sectionList.map(([k, body]) => [k, trimBlankLines(body)]));
+  const sections: Record<string, string> = Object.fromEntries([...sectionLines].map(([k, body]) => [k, trimBlankLines(body)]));
 
   const notices = parseEntries(sections.upgrade_notice ?? '').reverse(); // reversed so the first (newest) wins
   return {

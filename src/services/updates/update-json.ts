@@ -1,3 +1,5 @@
+import { escapeHtml, sanitizeSectionHtml } from '../content/html-sanitizer';
+import { safeHttpUrl } from '../content/urls';
 import { readmeToHtml } from '../packages/readme-html';
 import type { LicenseError } from '../licensing/entitlement';
 import type { ProductSnapshot, VersionMeta } from './catalog';
@@ -10,22 +12,57 @@ function lastUpdated(ms: number): string {
 function changelogHtml(p: ProductSnapshot, v: VersionMeta | null): string {
   if (p.changelog.trim()) return readmeToHtml(p.changelog);
   const entries = v?.readme?.changelog ?? [];
-  return entries.map((e) => `<h4>${readmeToHtml(e.version).replace(/^<p>|<\/p>$/g, '')}</h4>\n${readmeToHtml(e.body)}`).join('\n');
+  // Each part is escaped or already sanitized; the joined whole goes through the sanitizer once more all the same.
+  return sanitizeSectionHtml(entries.map((e) => `<h4>${escapeHtml(e.version)}</h4>\n${readmeToHtml(e.body)}`).join('\n'));
 }
 
-/** The vendor's own text wins; the release's readme.txt fills the gaps. Shared with the details page. */
-export function productSections(p: ProductSnapshot, v: VersionMeta | null): Record<string, string> {
+function renderSections(p: ProductSnapshot, v: VersionMeta | null): Record<string, string> {
   const readme = v?.readme?.sections ?? {};
+  const own = (key: string): string => (Object.hasOwn(readme, key) ? readme[key]! : '');
   const out: Record<string, string> = {
-    description: readmeToHtml(p.description.trim() || readme.description || v?.readme?.shortDescription || ''),
-    installation: readmeToHtml(p.installation.trim() || readme.installation || ''),
+    description: readmeToHtml(p.description.trim() || own('description') || v?.readme?.shortDescription || ''),
+    installation: readmeToHtml(p.installation.trim() || own('installation')),
     changelog: changelogHtml(p, v),
   };
   for (const [key, text] of Object.entries(readme)) {
-    if (!(key in out) && key !== 'upgrade_notice') out[key] = readmeToHtml(text);
+    if (!Object.hasOwn(out, key) && key !== 'upgrade_notice') out[key] = readmeToHtml(text);
   }
   return out;
 }
+
+// Rendering is linear but not free (up to ~1 s for hostile 100,000-character fields): once per product revision and version.
+// Bounded by size, not count: one hostile product's sections can reach megabytes.
+const renderedSections = new Map<string, Record<string, string>>();
+const MAX_RENDERED_CHARS = 32 * 1024 * 1024;
+let renderedChars = 0;
+
+/**
+ * The vendor's own text wins; the release's readme.txt fills the gaps. Every section is sanitized to WordPress's
+ * plugin-section allowlist. Shared with the details page.
+ */
+export function productSections(p: ProductSnapshot, v: VersionMeta | null): Record<string, string> {
+  const key = `${p.id}:${p.revision}:${v?.id ?? ''}`;
+  let sections = renderedSections.get(key);
+  if (!sections) {
+    sections = renderSections(p, v);
+    const chars = Object.values(sections).reduce((n, html) => n + html.length, 0);
+    if (renderedChars + chars > MAX_RENDERED_CHARS) {
+      renderedSections.clear();
+      renderedChars = 0;
+    }
+    renderedSections.set(key, sections);
+    renderedChars += chars;
+  }
+  return sections;
+}
+
+/** The upgrade notice as WordPress's allowlist lets it through; absent when nothing is left. */
+function upgradeNotice(v: VersionMeta): string | undefined {
+  const html = v.upgradeNotice ? sanitizeSectionHtml(v.upgradeNotice).trim() : '';
+  return html === '' ? undefined : html;
+}
+
+const urls = <K extends string>(o: Record<K, string | null>) => Object.fromEntries(Object.entries(o).map(([k, u]) => [k, safeHttpUrl(u)]));
 
 const clean = <T extends Record<string, unknown>>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined));
 
@@ -35,23 +72,25 @@ const clean = <T extends Record<string, unknown>>(o: T) => Object.fromEntries(Ob
  */
 export function renderBase(p: ProductSnapshot, v: VersionMeta, detailsUrl: string): string {
   if (p.type === 'theme') {
-    return JSON.stringify(clean({ name: p.name, slug: p.slug, version: v.version, details_url: detailsUrl, last_updated: lastUpdated(v.releasedAt), requires: v.requires, requires_php: v.requiresPhp })).slice(0, -1);
+    return JSON.stringify(clean({ name: escapeHtml(p.name), slug: p.slug, version: v.version, details_url: safeHttpUrl(detailsUrl), last_updated: lastUpdated(v.releasedAt), requires: v.requires, requires_php: v.requiresPhp })).slice(0, -1);
   }
+  const author = p.author ?? v.author;
+  // URLs are http(s) or left out; HTML is sanitized; plain text that WordPress prints as HTML is escaped.
   const body = {
-    name: p.name,
+    name: escapeHtml(p.name),
     slug: p.slug,
     version: v.version,
-    homepage: p.homepage ?? v.uri ?? detailsUrl,
+    homepage: safeHttpUrl(p.homepage) ?? safeHttpUrl(v.uri) ?? safeHttpUrl(detailsUrl),
     requires: v.requires,
     tested: v.tested,
     requires_php: v.requiresPhp,
     last_updated: lastUpdated(v.releasedAt),
-    upgrade_notice: v.upgradeNotice ?? undefined,
-    author: p.author ?? v.author ?? undefined,
-    author_homepage: p.authorHomepage ?? v.authorUri ?? undefined,
+    upgrade_notice: upgradeNotice(v),
+    author: author ? escapeHtml(author) : undefined,
+    author_homepage: safeHttpUrl(p.authorHomepage) ?? safeHttpUrl(v.authorUri) ?? undefined,
     sections: productSections(p, v),
-    banners: clean(p.banners),
-    icons: clean(p.icons),
+    banners: clean(urls(p.banners)),
+    icons: clean(urls(p.icons)),
   };
   // Absent rather than null: PUC and WordPress treat a missing field as "unknown".
   return JSON.stringify(clean(body)).slice(0, -1);

@@ -115,7 +115,7 @@ describe.each<DbKind>(['pglite', 'postgres'])('products (%s)', (db) => {
     expect(bad.status).toBe(422);
     expect(Object.keys(bad.json.error.fields).sort()).toEqual(['name', 'slug', 'type']);
     expect((await api(app.url, key, 'POST', '/api/v1/products', '{not json')).status).toBe(400);
-    expect((await api(app.url, key, 'POST', '/api/v1/products', { name: 'x'.repeat(100_000) })).status).toBe(413);
+    expect((await api(app.url, key, 'POST', '/api/v1/products', { name: 'x'.repeat(1_100_000) })).status).toBe(413);
     expect((await api(app.url, key, 'GET', '/api/v1/products/not-a-uuid')).status).toBe(404);
     expect((await api(app.url, key, 'GET', '/api/v1/nothing-here')).json.error.code).toBe('not_found');
     expect((await api(app.url, key, 'GET', '/api/v1/products')).json.products).toHaveLength(1);

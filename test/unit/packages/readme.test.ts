@@ -1,5 +1,7 @@
-import { parseReadme, sectionKey } from '../../../src/services/packages/readme';
+import { headingOf, parseReadme, sectionKey } from '../../../src/services/packages/readme';
 import { readmeToHtml } from '../../../src/services/packages/readme-html';
+import { pathologicalTexts } from '../../support/pathological';
+import { expectWithinSync } from '../../support/timing';
 
 const README = `\uFEFF=== Acme Forms ===\r
 Contributors: alice, bob ,\r
@@ -96,17 +98,70 @@ describe('parseReadme', () => {
   });
 });
 
+describe('headingOf', () => {
+  it('classifies heading lines by their markers, trimming closing runs', () => {
+    expect(headingOf('=== Acme Forms ===')).toEqual({ marker: '=', level: 3, closing: 3, text: 'Acme Forms' });
+    expect(headingOf('  == a=b ==  ')).toEqual({ marker: '=', level: 2, closing: 2, text: 'a=b' });
+    expect(headingOf('= 1.0 =')).toEqual({ marker: '=', level: 1, closing: 1, text: '1.0' });
+    expect(headingOf('## Changelog ##')).toEqual({ marker: '#', level: 2, closing: 2, text: 'Changelog' });
+    expect(headingOf('### 1.0')).toEqual({ marker: '#', level: 3, closing: 0, text: '1.0' });
+    for (const line of ['', 'text', '==', '= =', '=== Open', '#hashtag', '##', '# ###']) expect(headingOf(line)).toBeNull();
+  });
+
+  it('is linear on runs that made the old regexes backtrack', () => {
+    for (const line of [`# a${' '.repeat(100_000)}b`, `== a${' '.repeat(100_000)}b`, '='.repeat(100_000), `=${' '.repeat(100_000)}`]) {
+      expectWithinSync(2000, () => headingOf(line));
+    }
+  });
+});
+
+describe('parseReadme on hostile input', () => {
+  const texts = pathologicalTexts();
+  // Every position a line can take: the title, a header value, the intro, a section heading and body, an entry.
+  const placements: Record<string, (t: string) => string> = {
+    alone: (t) => t,
+    title: (t) => `=== ${t} ===\nTags: a\n`,
+    header: (t) => `=== X ===\nTags: ${t}\nRequires at least: 5.8\n`,
+    intro: (t) => `=== X ===\nTags: a\n\n${t}\n`,
+    'section heading': (t) => `=== X ===\n\n== ${t} ==\nA\n`,
+    'section body': (t) => `=== X ===\n\n== Description ==\n${t}\n`,
+    'changelog entry': (t) => `=== X ===\n\n== Changelog ==\n= ${t} =\n${t}\n`,
+    'upgrade notice': (t) => `=== X ===\n\n== Upgrade Notice ==\n= 1.0 =\n${t}\n`,
+  };
+
+  it.each(Object.entries(placements))('parses 100,000-character pathological text placed as %s within 2 s each', (_where, place) => {
+    for (const text of Object.values(texts)) expectWithinSync(2000, () => parseReadme(place(text)));
+  });
+
+  it('keeps ten thousand distinct sections, in order', () => {
+    const readme = parseReadme(Array.from({ length: 10_000 }, (_, i) => `== S${i} ==\nBody ${i}`).join('\n'));
+    expect(Object.keys(readme.sections)).toHaveLength(10_000);
+    expect(Object.keys(readme.sections)[9_999]).toBe('s9999');
+    expect(readme.sections.s42).toBe('Body 42');
+  });
+
+  it('never looks names up on Object.prototype', () => {
+    const readme = parseReadme('=== X ===\nconstructor: yes\ntoString: no\nTags: a\n\n== constructor ==\nC\n');
+    expect(readme.tags).toEqual(['a']);
+    expect(readme.sections).toEqual({ constructor: 'C' });
+  });
+});
+
+const compact = (html: string): string => html.replace(/>\n+</g, '><').trim();
+
 describe('readmeToHtml', () => {
-  it('converts headings, lists, paragraphs and inline markup', () => {
-    const html = readmeToHtml('= 1.2 =\n* **Bold** fix\n- `code` item\n\n1. one\n2. two\n\n## Notes\nA *quiet* [link](https://example.com/?a=1&b=2).\nSecond line.');
-    expect(html).toBe(
+  // Adapted from the hand-written converter's tests: markdown-it follows CommonMark, so `## Notes` is an <h2> (it was
+  // forced to <h4>), a change of bullet character starts a new list, and links carry no rel (WordPress's allowlist drops it).
+  it('converts readme headings, Markdown lists, paragraphs and inline markup', () => {
+    const html = readmeToHtml('= 1.2 =\n* **Bold** fix\n* `code` item\n\n1. one\n2. two\n\n## Notes\nA *quiet* [link](https://example.com/?a=1&b=2).\nSecond line.');
+    expect(compact(html)).toBe(
       [
         '<h4>1.2</h4>',
         '<ul><li><strong>Bold</strong> fix</li><li><code>code</code> item</li></ul>',
         '<ol><li>one</li><li>two</li></ol>',
-        '<h4>Notes</h4>',
-        '<p>A <em>quiet</em> <a href="https://example.com/?a=1&amp;b=2" rel="nofollow noopener">link</a>.\nSecond line.</p>',
-      ].join('\n'),
+        '<h2>Notes</h2>',
+        '<p>A <em>quiet</em> <a href="https://example.com/?a=1&amp;b=2">link</a>.\nSecond line.</p>',
+      ].join(''),
     );
   });
 
@@ -114,18 +169,22 @@ describe('readmeToHtml', () => {
     const html = readmeToHtml('<script>alert(1)</script>\n* <img src=x onerror=alert(1)>\n= <b>h</b> =\n`<i>`');
     expect(html).not.toMatch(/<script|<img|<b>|<i>/);
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).toContain('<h4>&lt;b&gt;h&lt;/b&gt;</h4>');
     expect(html).toContain('<code>&lt;i&gt;</code>');
   });
 
-  it('links only http and https URLs', () => {
+  it('links only http, https and mailto URLs', () => {
     expect(readmeToHtml('[x](javascript:alert(1))')).not.toContain('<a');
     expect(readmeToHtml('[x](JavaScript:alert(1))')).not.toContain('href');
     expect(readmeToHtml('[x](data:text/html,hi)')).not.toContain('<a');
+    expect(readmeToHtml('[x](/relative) [y](#faq)')).not.toContain('<a');
     expect(readmeToHtml('[x](http://a.example/"onmouseover="alert(1))')).not.toMatch(/href="[^"]*"onmouseover/);
-    expect(readmeToHtml('[**x**](http://a.example/*y*)')).toBe('<p><a href="http://a.example/*y*" rel="nofollow noopener"><strong>x</strong></a></p>');
+    expect(compact(readmeToHtml('[**x**](http://a.example/*y*)'))).toBe('<p><a href="http://a.example/*y*"><strong>x</strong></a></p>');
+    expect(compact(readmeToHtml('[mail](mailto:a@example.com)'))).toBe('<p><a href="mailto:a@example.com">mail</a></p>');
   });
 
-  it('keeps fenced code verbatim (escaped)', () => {
-    expect(readmeToHtml('```\n* not a list\n<b>\n```')).toBe('<pre><code>* not a list\n&lt;b&gt;</code></pre>');
+  it('keeps fenced code verbatim (escaped), and does not read `= x =` inside it as a heading', () => {
+    expect(compact(readmeToHtml('```\n* not a list\n= not a heading =\n<b>\n```'))).toBe('<pre><code>* not a list\n= not a heading =\n&lt;b&gt;\n</code></pre>');
+    expect(compact(readmeToHtml('    = indented code =\n'))).toBe('<pre><code>= indented code =\n</code></pre>');
   });
 });

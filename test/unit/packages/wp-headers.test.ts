@@ -1,4 +1,6 @@
 import { parseFileHeaders, parsePluginHeaders, parseThemeHeaders } from '../../../src/services/packages/wp-headers';
+import { pathologicalTexts } from '../../support/pathological';
+import { expectWithinSync } from '../../support/timing';
 
 describe('WordPress file headers (get_file_data)', () => {
   it('reads every plugin header from a docblock', () => {
@@ -63,5 +65,14 @@ describe('WordPress file headers (get_file_data)', () => {
   it('escapes header names used as patterns', () => {
     expect(parseFileHeaders('# A.B (c)*: value', { k: 'A.B (c)*' })).toEqual({ k: 'value' });
     expect(parseFileHeaders('# AxB (c): value', { k: 'A.B (c)' })).toEqual({ k: '' });
+  });
+
+  it('stays linear on hostile header lines (the old comment-cleanup regex was quadratic in runs of spaces)', () => {
+    for (const text of Object.values(pathologicalTexts())) {
+      for (const file of [text, `<?php\n * Plugin Name: ${text}`, `<?php\n/* Author: a${text.slice(0, 8000)}*/`, `${' '.repeat(8000)}<?php ${text}`]) {
+        expectWithinSync(2000, () => parsePluginHeaders(file));
+      }
+    }
+    expect(parsePluginHeaders(`<?php\n * Plugin Name: a${' '.repeat(4000)}b${' '.repeat(4000)}*/`).name).toBe(`a${' '.repeat(4000)}b`);
   });
 });

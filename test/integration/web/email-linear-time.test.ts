@@ -1,0 +1,34 @@
+import { validateCredentials } from '../../../src/services/users.service';
+import { startTestApp, type TestApp } from '../../support/app';
+import { pathologicalTexts } from '../../support/pathological';
+import { expectWithin, expectWithinSync } from '../../support/timing';
+import { WebClient } from '../../support/web-client';
+
+/** The e-mail check ran a backtracking regex before its length check: 20,000 dots took 2 s, 100,000 took minutes. */
+
+const hostileEmails = (): string[] => [`a@${'.'.repeat(100_000)} `, `a@${'a.'.repeat(50_000)}!`, ...Object.values(pathologicalTexts()).map((t) => `a@${t}`)];
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(() => app.stop());
+
+test('the credential check refuses every 100,000-character e-mail address within 2 s', () => {
+  for (const email of hostileEmails()) {
+    expectWithinSync(2000, () => expect(() => validateCredentials(email, 'correct horse battery staple')).toThrow('Please correct'));
+  }
+});
+
+test('sign-up answers a 100,000-character e-mail address with a 422 within 2 s', async () => {
+  const web = new WebClient(app.url);
+  // Two posts: sign-up allows 20 per IP and hour.
+  for (const email of hostileEmails().slice(0, 2)) {
+    await web.get('/signup');
+    let res = { status: 0, text: '' };
+    await expectWithin(2000, async () => {
+      res = await web.post('/signup', { email, password: 'correct horse battery staple' });
+    });
+    expect([res.status, res.text.includes('Enter a valid email address.')]).toEqual([422, true]);
+  }
+});
