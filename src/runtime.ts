@@ -36,7 +36,7 @@ export async function openStorage(config: Config, logger: Logger): Promise<{ sto
     };
   }
   const origin = new URL(config.publicUrl);
-  const embedded = await startEmbeddedS3({ port: c.embeddedPort, dir: c.embeddedDir, bucket: c.bucket, corsOrigins: [origin.origin], logger });
+  const embedded = await startEmbeddedS3({ port: c.embeddedPort, dir: c.embeddedDir, bucket: c.bucket, corsOrigins: [origin.origin], region: c.region, logger });
   // Browsers reach the embedded S3 on the same host name they use for Wharf.
   const publicEndpoint = c.publicEndpoint ?? `${origin.protocol}//${origin.hostname}:${embedded.port}`;
   const storage = new S3Storage({
