@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../support/app';
 import { launchBrowser, screenshot, throttleUploads, withScreenshotOnFailure, type TestBrowser } from '../support/browser';
+import { uploads } from '../../src/db/schema';
 import { pluginZip } from '../support/releases';
 
 /**
@@ -184,11 +185,19 @@ it('explains a refused zip (wrong top folder) on the upload page without leaving
   });
 });
 
-it('without JavaScript, posts the same form straight to S3, whose redirect lands on the product page', async () => {
+it('without JavaScript, Start upload shows a form that posts straight to S3, whose redirect lands on the product page', async () => {
   const noJs = await browser.newPage({ javaScriptEnabled: false, storageState: await context.storageState() });
   try {
     await withScreenshotOnFailure(noJs, 'no-js-upload', async () => {
+      const slots = async () => (await app.runtime.database.db.select().from(uploads)).length;
+      const before = await slots();
       await noJs.goto(`${app.url}/products/${productId}/releases/new`);
+      expect(await slots()).toBe(before); // opening the page makes no upload slot
+      await expect(noJs.locator('#file').isVisible()).resolves.toBe(false);
+      const started = noJs.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/releases/new'));
+      await noJs.click('#upload-form button[type=submit]');
+      expect((await started).status()).toBe(200);
+      expect(await slots()).toBe(before + 1);
       const action = await noJs.locator('#upload-form').getAttribute('action');
       expect(new URL(action!).origin).not.toBe(new URL(app.url).origin);
       await noJs.setInputFiles('#file', zipFile('v2.0.zip', SLUG, '2.0'));

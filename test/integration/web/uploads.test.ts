@@ -84,6 +84,8 @@ describe.each<DbKind>(['pglite', 'postgres'])('releases uploaded straight to S3 
     const zip = pluginZip('acme-crash', '1.1');
     await uploadLikeTheBrowser(app, web, id, zip);
     const key = await createApiKey(web);
+    const code = (await api(app.url, key, 'POST', `/api/v1/products/${id}/purchase-codes`, {})).json.codes[0].code;
+    const downloadUrl = (await fetchJson(`${app.url}/api/v1/updates/${id}?license=${code}`)).json.download_url;
     const v11 = (await api(app.url, key, 'GET', `/api/v1/products/${id}/versions/1.1`)).json;
     const v10 = (await api(app.url, key, 'GET', `/api/v1/products/${id}/versions/1.0`)).json;
     // What a server that died mid-pass leaves: 1.1 verifying, 1.0 still live, a heartbeat long gone.
@@ -93,6 +95,7 @@ describe.each<DbKind>(['pglite', 'postgres'])('releases uploaded straight to S3 
     app.runtime.services.catalog.invalidateProduct(id);
 
     expect((await fetchJson(`${app.url}/api/v1/updates/${id}`)).json.version).toBe('1.0');
+    expect((await fetchJson(downloadUrl)).status).toBe(404); // a link issued for 1.1 does not download it while it is unverified
     expect((await api(app.url, key, 'GET', `/api/v1/products/${id}/versions/1.1`)).json).toMatchObject({ status: 'verifying', live: false });
     expect((await web.get(`/products/${id}`)).text).toMatch(/data-version="1\.1" data-status="verifying"[\s\S]*?verifying 0%/);
     const early = await api(app.url, key, 'POST', `/api/v1/products/${id}/versions/1.1/live`);
