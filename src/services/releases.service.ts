@@ -97,7 +97,13 @@ export class ReleasesService {
     // Freeze the bytes first (a server-side copy to a key no policy names): what is inspected is what is released.
     const versionId = crypto.randomUUID();
     const key = releaseKey(userId, product.id, versionId);
-    await this.storage.copy(upload.s3Key, key);
+    try {
+      await this.storage.copy(upload.s3Key, key);
+    } catch (err) {
+      // Deleted between the HEAD and the copy (a concurrent finalize, or the sweep): nothing to release.
+      if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) throw new ValidationError('No file arrived in storage for this upload; upload the zip again.');
+      throw err;
+    }
     const dropCopy = () => this.storage.delete(key).catch((err: Error) => this.logger.warn({ err: err.message, key }, 'storage: could not delete release copy'));
 
     let info: PackageInfo;
