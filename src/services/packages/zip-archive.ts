@@ -40,9 +40,21 @@ const EOCD_SIG = 0x06054b50;
 const MAX_CHUNK = 1024 * 1024;
 const METHOD_NAMES: Record<number, string> = { 1: 'Shrink', 6: 'Implode', 9: 'Deflate64', 12: 'BZIP2', 14: 'LZMA', 93: 'Zstandard', 95: 'XZ', 98: 'PPMd', 99: 'AES encryption' };
 
+/** Failures of the object store itself (not of the zip): they stay errors, never a refusal. */
+const storageFailures = new WeakSet<object>();
+
+async function fromStorage<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err && typeof err === 'object') storageFailures.add(err);
+    throw err;
+  }
+}
+
 /** yauzl's messages, as sentences for the vendor. */
 function explain(err: unknown, name?: string, declared?: number): Error {
-  if (err instanceof ZipFormatError || !(err instanceof Error)) return err as Error;
+  if (err instanceof ZipFormatError || !(err instanceof Error) || storageFailures.has(err)) return err as Error;
   const m = err.message;
   const who = name ? `"${name.slice(0, 150)}"` : 'An entry';
   if (/central directory record signature not found|Invalid comment length/i.test(m)) {
@@ -58,8 +70,8 @@ function explain(err: unknown, name?: string, declared?: number): Error {
   if ((err as { code?: string }).code?.startsWith('Z_') || /invalid (block|distance|code|stored)|incorrect|unexpected end of file/i.test(m)) {
     return new ZipFormatError(`${who} has damaged compressed data.`);
   }
-  if (/EOF|outside the|zip64|extra field|central directory/i.test(m)) return new ZipFormatError(`The zip's file list is damaged or points past the end of the file (${m.slice(0, 120)}).`);
-  return err;
+  // Anything else yauzl says is about the bytes it parsed.
+  return new ZipFormatError(`The zip's file list is damaged or points past the end of the file (${m.slice(0, 120)}).`);
 }
 
 /** Ranged reads for yauzl, served from a few cached windows: the tail, the whole file list, the current entry's head. */
@@ -73,7 +85,7 @@ class CachedReader extends yauzl.RandomAccessReader {
   async cache(start: number, length: number): Promise<void> {
     const end = Math.min(this.source.size, start + length);
     if (end <= start || this.covered(start, end - start)) return;
-    const data = await this.source.read(start, end - start);
+    const data = await fromStorage(this.source.read(start, end - start));
     // The tail and the file list (both end at the end of the file) stay; an entry's window replaces the last one.
     const size = this.source.size;
     this.windows = this.windows.filter((w) => w.start + w.data.length === size && !(w.start >= start && end === size));
@@ -93,7 +105,7 @@ class CachedReader extends yauzl.RandomAccessReader {
     if (hit) return hit;
     const padded = this.paddedTail(start, length);
     if (padded) return padded;
-    return this.source.read(start, length);
+    return fromStorage(this.source.read(start, length));
   }
 
   /**
@@ -135,7 +147,7 @@ class CachedReader extends yauzl.RandomAccessReader {
     }
     for (let size = 16 * 1024; pos < end; size = Math.min(size * 2, MAX_CHUNK)) {
       const length = Math.min(size, end - pos);
-      yield await this.source.read(pos, length);
+      yield await fromStorage(this.source.read(pos, length));
       pos += length;
     }
   }

@@ -113,3 +113,38 @@ describe('deep verification: damaged or crafted layouts', () => {
     await expect(verifier.end()).rejects.toThrow(/truncated/);
   });
 });
+
+describe('fuzzing: damaged zips are refused with a sentence, never a crash or a hang', () => {
+  // A small deterministic PRNG (mulberry32): failures reproduce from the iteration number.
+  const prng = (seed: number) => () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+
+  it('400 mutations of an honest zip (byte flips, truncation, spliced bytes)', async () => {
+    const honest = buildZip(files([{ name: 'p/streamed.php', data: '<?php // streamed', dataDescriptor: true }]), { comment: 'c' });
+    for (let i = 0; i < 400; i++) {
+      const rnd = prng(i);
+      let zip = Buffer.from(honest);
+      const kind = i % 4;
+      if (kind === 3) zip = zip.subarray(0, Math.floor(rnd() * zip.length));
+      else for (let n = 1 + Math.floor(rnd() * 4); n > 0; n--) zip[Math.floor(rnd() * zip.length)] = Math.floor(rnd() * 256);
+      if (kind === 2) {
+        const at = Math.floor(rnd() * zip.length);
+        zip = Buffer.concat([zip.subarray(0, at), Buffer.from('PK\u0003\u0004'), zip.subarray(at)]);
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        verify(zip, 1 + Math.floor(rnd() * 9000)).then(
+          () => 'accepted',
+          (err: unknown) => (err instanceof ZipVerificationError || (err as Error).name === 'ZipFormatError' ? 'refused' : `crashed: ${(err as Error).stack}`),
+        ),
+        new Promise<string>((r) => (timer = setTimeout(() => r('hung'), 5000))),
+      ]);
+      clearTimeout(timer);
+      expect({ i, outcome: outcome.startsWith('crashed') || outcome === 'hung' ? outcome : 'ok' }).toEqual({ i, outcome: 'ok' });
+    }
+  }, 120_000);
+});
