@@ -159,7 +159,6 @@ export class ReleasesService {
     }
     // The upload object is no longer needed; if this fails, the expired-upload sweep deletes it.
     await this.storage.delete(upload.s3Key).catch((err: Error) => this.logger.warn({ err: err.message, key: upload.s3Key }, 'storage: could not delete upload object'));
-    this.onChanged(product.id);
     this.logger.info({ productId: product.id, version: version.version, size }, 'release: finalized; verifying');
     void this.verifier.start(version, info.archive);
     return version;
@@ -179,7 +178,7 @@ export class ReleasesService {
     return { product, version };
   }
 
-  /** Make any kept version live: a rollback is the same operation as a release. */
+  /** Make any ready version live: a rollback is the same operation as a release. */
   async setLive(userId: string, productId: string, ref: string): Promise<Version> {
     const { product, version } = await this.findVersion(userId, productId, ref);
     if (version.status === 'verifying') throw new ConflictError(`Version ${version.version} is still being verified; it can go live once verification succeeds.`, 'version_not_ready');
