@@ -14,6 +14,11 @@
       .then(function (r) { return r.json().then(function (body) { return { status: r.status, body: body }; }); });
   }
 
+  function getJson(url) {
+    return fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+      .then(function (r) { return r.json().then(function (body) { return { status: r.status, body: body }; }); });
+  }
+
   function setupUpload(form) {
     var fileInput = form.querySelector('input[type=file]');
     var box = form.querySelector('.progress');
@@ -21,6 +26,13 @@
     var status = form.querySelector('#upload-status');
     var errorBox = form.querySelector('#upload-js-error');
     var button = form.querySelector('button[type=submit]');
+    var jsOnly = form.querySelector('.js-only');
+    // Step two of the no-JavaScript flow carries its upload slot in the form itself.
+    var embedded = form.getAttribute('data-upload-id');
+    var slot = null;
+
+    if (jsOnly) jsOnly.hidden = false;
+    if (button.getAttribute('data-js-label')) button.textContent = button.getAttribute('data-js-label');
 
     function fail(message, reasons) {
       box.hidden = true;
@@ -39,18 +51,65 @@
       status.textContent = '';
     }
 
+    /** An upload slot (one row on the server), asked for when a file is picked and renewed near its expiry. */
+    function presign() {
+      if (embedded) {
+        var fields = {};
+        form.querySelectorAll('input[type=hidden]').forEach(function (i) { fields[i.name] = i.value; });
+        return Promise.resolve({ uploadId: embedded, url: form.getAttribute('action'), fields: fields, maxBytes: Infinity });
+      }
+      if (slot && (!slot.body || Date.now() < Date.parse(slot.body.expiresAt) - 60000)) return slot.promise;
+      var current = { body: null };
+      current.promise = postJson(form.getAttribute('data-presign')).then(function (res) {
+        if (res.status !== 201) throw new Error((res.body.error && res.body.error.message) || 'Could not start the upload.');
+        current.body = res.body;
+        return res.body;
+      });
+      current.promise.catch(function () { if (slot === current) slot = null; });
+      slot = current;
+      return current.promise;
+    }
+
+    if (!embedded) {
+      fileInput.addEventListener('change', function () {
+        if (fileInput.files && fileInput.files[0]) presign().catch(function () { /* reported on submit */ });
+      });
+    }
+
+    /** Follows the verification pass until the version is ready (then the product page) or refused. */
+    function follow(v, statusUrl, redirect) {
+      if (v.status === 'ready') {
+        bar.value = 100;
+        status.textContent = 'Released ' + v.version + '.';
+        window.location.assign(redirect);
+        return;
+      }
+      if (v.status === 'refused') {
+        fail('The upload was refused.', v.reasons);
+        return;
+      }
+      status.textContent = 'Verifying the zip… ' + Math.floor(v.progress * 100) + '%';
+      setTimeout(function () {
+        getJson(statusUrl).then(function (res) {
+          if (res.status !== 200) throw new Error('status ' + res.status);
+          follow(res.body, statusUrl, redirect);
+        }).catch(function () { fail('Lost contact while the zip was being verified; the product page shows how it ended.'); });
+      }, 500);
+    }
+
     form.addEventListener('submit', function (e) {
       var file = fileInput.files && fileInput.files[0];
-      if (!file) return;
       e.preventDefault();
+      if (!file) {
+        fail('Choose the release zip first.');
+        return;
+      }
       errorBox.hidden = true;
       button.disabled = true;
       box.hidden = false;
       bar.value = 0;
       status.textContent = 'Preparing…';
-      postJson(form.getAttribute('data-presign')).then(function (res) {
-        if (res.status !== 201) throw new Error((res.body.error && res.body.error.message) || 'Could not start the upload.');
-        var post = res.body;
+      presign().then(function (post) {
         if (file.size > post.maxBytes) throw new Error('The file is larger than the ' + Math.round(post.maxBytes / 1048576) + ' MB limit.');
         var data = new FormData();
         Object.keys(post.fields).forEach(function (k) { data.append(k, post.fields[k]); });
@@ -69,13 +128,13 @@
           xhr.send(data);
         });
       }).then(function (post) {
+        slot = null; // a slot takes one upload
         bar.value = 100;
         status.textContent = 'Checking the zip…';
         return postJson('/products/' + form.getAttribute('data-product') + '/uploads/' + post.uploadId + '/finalize');
       }).then(function (res) {
         if (res.status === 201) {
-          status.textContent = 'Released ' + res.body.version + '.';
-          window.location.assign(res.body.redirect);
+          follow(res.body, res.body.statusUrl, res.body.redirect);
           return;
         }
         var err = res.body.error || {};

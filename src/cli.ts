@@ -74,9 +74,10 @@ async function main(argv: string[]): Promise<number> {
         bucket: values.bucket ?? config.s3.bucket,
         corsOrigins: values['cors-origin'] ?? [new URL(config.publicUrl).origin],
         host: '127.0.0.1',
+        region: config.s3.region,
         logger: createLogger('info'),
       });
-      process.stdout.write(`Embedded S3 at ${s3.endpoint} (credentials S3RVER/S3RVER)\n`);
+      process.stdout.write(`Embedded S3 at ${s3.endpoint} (credentials S3RVER/S3RVER; SigV4 and POST policies enforced)\n`);
       await new Promise<void>((resolve) => {
         process.once('SIGTERM', resolve);
         process.once('SIGINT', resolve);

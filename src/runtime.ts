@@ -36,7 +36,7 @@ export async function openStorage(config: Config, logger: Logger): Promise<{ sto
     };
   }
   const origin = new URL(config.publicUrl);
-  const embedded = await startEmbeddedS3({ port: c.embeddedPort, dir: c.embeddedDir, bucket: c.bucket, corsOrigins: [origin.origin], logger });
+  const embedded = await startEmbeddedS3({ port: c.embeddedPort, dir: c.embeddedDir, bucket: c.bucket, corsOrigins: [origin.origin], region: c.region, logger });
   // Browsers reach the embedded S3 on the same host name they use for Wharf.
   const publicEndpoint = c.publicEndpoint ?? `${origin.protocol}//${origin.hostname}:${embedded.port}`;
   const storage = new S3Storage({
@@ -59,9 +59,11 @@ export async function openRuntime(config: Config, logger: Logger, opts: { migrat
     const secretKey = resolveSecretKey(config);
     const services = createServices({ config, logger, database, storage, secretKey });
     services.checkins.start();
-    // Every minute: checksums a crash left unfinished, and expired sessions.
+    // Every minute (on every server; each task is safe to run concurrently): verifications a crash left
+    // unfinished, expired upload slots and their objects, expired sessions.
     const sweep = () => {
-      void services.releases.hashPending().catch((err) => logger.warn({ err: (err as Error).message }, 'release: checksum sweep failed'));
+      void services.releases.resumeVerification().catch((err: Error) => logger.warn({ err: err.message }, 'release: verification sweep failed'));
+      void services.releases.sweepUploads().catch((err: Error) => logger.warn({ err: err.message }, 'uploads: sweep failed'));
       void services.users.purgeExpiredSessions().catch((err) => logger.warn({ err: (err as Error).message }, 'sessions: purge failed'));
     };
     const sweeper = setInterval(sweep, 60_000);

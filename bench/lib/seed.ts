@@ -184,12 +184,25 @@ export async function finalize(base: string, key: string, productId: string, s3K
   return res.json as { id: string; version: string; size: number; sha256: string };
 }
 
-/** presign → POST the file to S3 → finalize: the vendor's release path. */
+/** Polls until the version's verification pass has decided (a version is offered only once it is ready). */
+export async function waitUntilVerified(base: string, key: string, productId: string, versionId: string, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await api(base, key, 'GET', `/api/v1/products/${productId}/versions/${versionId}`);
+    if (res.json?.status === 'ready') return res.json as { id: string; version: string; size: number; sha256: string };
+    if (res.json?.status === 'refused') throw new Error(`version ${versionId} refused: ${res.text}`);
+    if (Date.now() > deadline) throw new Error(`version ${versionId}: not verified after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** presign → POST the file to S3 → finalize → verified: the vendor's release path. */
 export async function release(base: string, key: string, productId: string, file: string) {
   const post = await presign(base, key, productId);
   const status = await postFileToS3(post, file);
   if (status !== 204) throw new Error(`S3 POST answered ${status}`);
-  return finalize(base, key, productId, post.key);
+  const version = await finalize(base, key, productId, post.key);
+  return waitUntilVerified(base, key, productId, version.id);
 }
 
 export async function releaseFiles(base: string, key: string, productId: string, files: FileSpec[], tmpFile: string) {

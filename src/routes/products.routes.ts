@@ -6,6 +6,7 @@ const NOTICES: Record<string, string> = {
   created: 'Product created. Upload its first release below.',
   saved: 'Changes saved.',
   released: 'Release uploaded and checked.',
+  verifying: 'Release uploaded. Wharf is verifying every file in the zip; it is offered to sites once that succeeds.',
   live: 'Live version changed.',
   deleted: 'Version deleted.',
 };
@@ -36,6 +37,8 @@ export function productRoutes(s: Services, publicUrl: string): Router {
       title: product.name,
       product,
       versions,
+      // Without JavaScript the page reloads itself while a verification runs.
+      refreshSeconds: versions.some((v) => v.status === 'verifying') ? 3 : 0,
       notice,
       updateUrl: `${publicUrl}/api/v1/updates/${product.id}`,
       client: s.clientFiles.snippet(product.type, { serverUrl: publicUrl, productId: product.id }),

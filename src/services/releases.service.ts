@@ -3,13 +3,16 @@ import type { Storage } from '../adapters/storage/storage';
 import type { Db } from '../db/client';
 import * as q from '../db/queries/products.queries';
 import type { StoredReadme } from '../db/schema';
-import { ConflictError, NotFoundError, ValidationError } from '../lib/errors';
+import { AppError, ConflictError, NotFoundError, ValidationError } from '../lib/errors';
 import { isUuid } from '../lib/validation';
 import { compareVersions } from '../lib/version-compare';
 import type { Logger } from '../logger';
 import { inspectPackage, PackageRejectedError, type PackageInfo } from './packages/package-inspector';
 import type { RangeReader } from './packages/range-reader';
 import type { ProductsService } from './products.service';
+import { releaseKey, uploadKey } from './releases/keys';
+import { ReleaseVerifier } from './releases/release-verifier';
+import { sweepExpiredUploads } from './releases/upload-sweeper';
 
 export type Version = q.VersionRow;
 
@@ -19,11 +22,21 @@ export interface ReleaseLimits {
   maxCompressionRatio: number;
 }
 
-const PRESIGN_SECONDS = 15 * 60;
+export const PRESIGN_SECONDS = 15 * 60;
 
-/** The upload → finalize pipeline, read top to bottom: HEAD, inspect by range, record; then checksum. */
+/** The upload slot's policy has expired: S3 accepts nothing for it any more, and neither does finalize. */
+export class UploadExpiredError extends AppError {
+  constructor(expiresAt: Date) {
+    super(410, 'upload_expired', `This upload expired at ${expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC (upload slots last ${PRESIGN_SECONDS / 60} minutes); start a new upload.`);
+  }
+}
+
+/**
+ * The upload → finalize pipeline, read top to bottom: HEAD, server-side copy to a release key,
+ * inspect the copy by range, record it as `verifying`; then the deep verification pass decides.
+ */
 export class ReleasesService {
-  private readonly hashing = new Set<Promise<void>>();
+  private readonly verifier: ReleaseVerifier;
 
   constructor(
     private readonly db: Db,
@@ -32,13 +45,19 @@ export class ReleasesService {
     private readonly limits: ReleaseLimits,
     private readonly logger: Logger,
     private readonly onChanged: (productId: string) => void = () => undefined,
-  ) {}
+  ) {
+    this.verifier = new ReleaseVerifier(db, storage, logger, onChanged);
+  }
 
-  /** A presigned POST for one new object under the vendor's and product's prefix. */
+  get maxBytes(): number {
+    return this.limits.maxBytes;
+  }
+
+  /** A presigned POST for one new object under the vendor's and product's prefix; the only place upload rows are made. */
   async presignUpload(userId: string, productId: string, opts: { successRedirect?: (uploadId: string) => string } = {}) {
     const product = await this.products.get(userId, productId);
     const uploadId = crypto.randomUUID();
-    const key = `vendors/${userId}/products/${product.id}/releases/${uploadId}.zip`;
+    const key = uploadKey(userId, product.id, uploadId);
     const expiresAt = new Date(Date.now() + PRESIGN_SECONDS * 1000);
     await q.insertUpload(this.db, { id: uploadId, productId: product.id, s3Key: key, expiresAt });
     const post = await this.storage.presignPost({
@@ -66,65 +85,82 @@ export class ReleasesService {
     const { product, upload } = await this.findUpload(userId, productId, ref);
     if (upload.status === 'refused') throw new ValidationError(`This upload was refused: ${(upload.reasons ?? []).join(' ')}`);
     if (upload.status === 'finalized') throw new ConflictError('This upload was already released.', 'already_finalized');
+    if (upload.expiresAt.getTime() <= Date.now()) throw new UploadExpiredError(upload.expiresAt);
 
-    const head = await this.storage.head(upload.s3Key);
-    if (!head) throw new ValidationError('No file arrived in storage for this upload; upload the zip again.');
-    let info: PackageInfo;
+    const uploaded = await this.storage.head(upload.s3Key);
+    if (!uploaded) throw new ValidationError('No file arrived in storage for this upload; upload the zip again.');
+    if (uploaded.size > this.limits.maxBytes) {
+      const reasons = [`The zip is ${formatMb(uploaded.size)}; the limit is ${formatMb(this.limits.maxBytes)}.`];
+      await this.refuse(upload, reasons);
+      throw new PackageRejectedError(reasons);
+    }
+    // Freeze the bytes first (a server-side copy to a key no policy names): what is inspected is what is released.
+    const versionId = crypto.randomUUID();
+    const key = releaseKey(userId, product.id, versionId);
     try {
-      if (head.size > this.limits.maxBytes) {
-        throw new PackageRejectedError([`The zip is ${formatMb(head.size)}; the limit is ${formatMb(this.limits.maxBytes)}.`]);
-      }
-      info = await inspectPackage(this.rangeReader(upload.s3Key, head.size), {
+      await this.storage.copy(upload.s3Key, key);
+    } catch (err) {
+      // Deleted between the HEAD and the copy (a concurrent finalize, or the sweep): nothing to release.
+      if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) throw new ValidationError('No file arrived in storage for this upload; upload the zip again.');
+      throw err;
+    }
+    const dropCopy = () => this.storage.delete(key).catch((err: Error) => this.logger.warn({ err: err.message, key }, 'storage: could not delete release copy'));
+
+    let info: PackageInfo;
+    let size: number;
+    try {
+      size = (await this.storage.head(key))?.size ?? 0;
+      info = await inspectPackage(this.rangeReader(key, size), {
         type: product.type,
         slug: product.slug,
         maxUncompressedBytes: this.limits.maxUncompressedBytes,
         maxCompressionRatio: this.limits.maxCompressionRatio,
       });
-      if (await q.findVersionByNumber(this.db, product.id, info.version)) {
-        throw new PackageRejectedError([`Version ${info.version} is already released; raise the Version header.`]);
+      const existing = await q.findVersionByNumber(this.db, product.id, info.version);
+      if (existing && existing.status !== 'refused') {
+        throw new PackageRejectedError([`Version ${info.version} is already ${existing.status === 'ready' ? 'released' : 'being verified'}; raise the Version header.`]);
       }
     } catch (err) {
+      await dropCopy();
       if (err instanceof PackageRejectedError) await this.refuse(upload, err.reasons);
       throw err;
     }
 
-    const readme: StoredReadme | null = info.readme
-      ? {
-          sections: info.readme.sections,
-          changelog: info.readme.changelog,
-          upgradeNotice: info.readme.upgradeNotice,
-          shortDescription: info.readme.shortDescription ?? null,
-        }
-      : null;
-
-    const version = await this.db.transaction(async (tx) => {
-      if (!(await q.claimUpload(tx as unknown as Db, upload.id, 'finalized', null))) {
-        throw new ConflictError('This upload was already released.', 'already_finalized');
-      }
-      const row = await q.insertVersion(tx as unknown as Db, {
-        productId: product.id,
-        version: info.version,
-        s3Key: upload.s3Key,
-        size: head.size,
-        name: info.name,
-        requires: info.requires,
-        tested: info.tested,
-        requiresPhp: info.requiresPhp,
-        author: info.author,
-        authorUri: info.authorUri,
-        uri: info.uri,
-        readme,
-        upgradeNotice: info.readme?.upgradeNotice?.[info.version] ?? null,
+    let version: Version;
+    try {
+      version = await this.db.transaction(async (tx) => {
+        const t = tx as unknown as Db;
+        if (!(await q.claimUpload(t, upload.id, 'finalized', null))) throw new ConflictError('This upload was already released.', 'already_finalized');
+        await q.deleteRefusedVersion(t, product.id, info.version);
+        const row = await q.insertVersion(t, {
+          id: versionId,
+          productId: product.id,
+          version: info.version,
+          s3Key: key,
+          size,
+          status: 'verifying',
+          verifyAttempts: 1,
+          name: info.name,
+          requires: info.requires,
+          tested: info.tested,
+          requiresPhp: info.requiresPhp,
+          author: info.author,
+          authorUri: info.authorUri,
+          uri: info.uri,
+          readme: storedReadme(info),
+          upgradeNotice: info.readme?.upgradeNotice?.[info.version] ?? null,
+        });
+        if (!row) throw new ConflictError(`Version ${info.version} is already released.`, 'version_exists');
+        return row;
       });
-      if (!row) throw new ConflictError(`Version ${info.version} is already released.`, 'version_exists');
-      // A newer release goes live; backfilling an older one leaves the live version alone.
-      const live = product.liveVersionId ? await q.findVersion(tx as unknown as Db, product.id, product.liveVersionId) : undefined;
-      if (!live || compareVersions(row.version, live.version) > 0) await q.setLiveVersion(tx as unknown as Db, product.id, row.id);
-      return row;
-    });
-    this.onChanged(product.id);
-    this.logger.info({ productId: product.id, version: version.version, size: head.size }, 'release: finalized');
-    this.track(this.hashVersion(version.id, version.s3Key));
+    } catch (err) {
+      await dropCopy();
+      throw err;
+    }
+    // The upload object is no longer needed; if this fails, the expired-upload sweep deletes it.
+    await this.storage.delete(upload.s3Key).catch((err: Error) => this.logger.warn({ err: err.message, key: upload.s3Key }, 'storage: could not delete upload object'));
+    this.logger.info({ productId: product.id, version: version.version, size }, 'release: finalized; verifying');
+    void this.verifier.start(version, info.archive);
     return version;
   }
 
@@ -142,9 +178,11 @@ export class ReleasesService {
     return { product, version };
   }
 
-  /** Make any kept version live: a rollback is the same operation as a release. */
+  /** Make any ready version live: a rollback is the same operation as a release. */
   async setLive(userId: string, productId: string, ref: string): Promise<Version> {
     const { product, version } = await this.findVersion(userId, productId, ref);
+    if (version.status === 'verifying') throw new ConflictError(`Version ${version.version} is still being verified; it can go live once verification succeeds.`, 'version_not_ready');
+    if (version.status === 'refused') throw new ConflictError(`Version ${version.version} was refused and cannot go live.`, 'version_refused');
     await q.setLiveVersion(this.db, product.id, version.id);
     this.onChanged(product.id);
     this.logger.info({ productId: product.id, version: version.version }, 'release: made live');
@@ -171,31 +209,33 @@ export class ReleasesService {
     return { size, read: (offset, length) => this.storage.readRange(key, offset, length) };
   }
 
-  /** Waits for the checksum jobs started by this process (tests, shutdown). */
-  async idle(): Promise<void> {
-    while (this.hashing.size) await Promise.allSettled([...this.hashing]);
+  /** Waits up to timeoutMs for a version's verification in this process, then returns its row as it stands. */
+  async awaitVerification(userId: string, productId: string, versionId: string, timeoutMs: number): Promise<{ product: q.ProductRow; version: Version }> {
+    await this.products.get(userId, productId);
+    if (isUuid(versionId)) await this.verifier.settled(versionId, timeoutMs);
+    return this.findVersion(userId, productId, versionId);
   }
 
-  /** Versions whose checksum a crash left unfinished; every server may run this, the update is idempotent. */
-  async hashPending(limit = 5): Promise<number> {
-    const rows = await q.versionsWithoutChecksum(this.db, limit, new Date(Date.now() - 10 * 60_000));
-    for (const v of rows) await this.hashVersion(v.id, v.s3Key);
-    return rows.length;
+  /** Waits for the verification passes started by this process (tests, shutdown). */
+  idle(): Promise<void> {
+    return this.verifier.idle();
   }
 
-  private track(p: Promise<void>): void {
-    this.hashing.add(p);
-    void p.finally(() => this.hashing.delete(p));
+  /** Resumes passes whose server stopped (run by every server's sweep; a claim decides who takes which). */
+  resumeVerification(): Promise<number> {
+    return this.verifier.resumeStale();
   }
 
-  /** Streams the object through SHA-256 in constant memory, after the vendor already has an answer. */
-  private async hashVersion(versionId: string, key: string): Promise<void> {
-    try {
-      await q.setVersionChecksum(this.db, versionId, await this.storage.sha256(key));
-    } catch (err) {
-      this.logger.warn({ err: (err as Error).message, versionId }, 'release: checksum failed; will retry');
-    }
+  /** Deletes the objects and rows of upload slots past their expiry. */
+  sweepUploads(now = Date.now()): Promise<number> {
+    return sweepExpiredUploads(this.db, this.storage, this.logger, now);
   }
+}
+
+function storedReadme(info: PackageInfo): StoredReadme | null {
+  return info.readme
+    ? { sections: info.readme.sections, changelog: info.readme.changelog, upgradeNotice: info.readme.upgradeNotice, shortDescription: info.readme.shortDescription ?? null }
+    : null;
 }
 
 function formatMb(bytes: number): string {

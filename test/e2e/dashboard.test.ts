@@ -5,7 +5,9 @@ import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../support/app';
 import { launchBrowser, screenshot, throttleUploads, withScreenshotOnFailure, type TestBrowser } from '../support/browser';
+import { uploads } from '../../src/db/schema';
 import { pluginZip } from '../support/releases';
+import { ATTACKS } from '../support/zip-attacks';
 
 /**
  * The vendor dashboard in real headless Chromium against the real app and embedded S3: sign up,
@@ -184,11 +186,19 @@ it('explains a refused zip (wrong top folder) on the upload page without leaving
   });
 });
 
-it('without JavaScript, posts the same form straight to S3, whose redirect lands on the product page', async () => {
+it('without JavaScript, Start upload shows a form that posts straight to S3, whose redirect lands on the product page', async () => {
   const noJs = await browser.newPage({ javaScriptEnabled: false, storageState: await context.storageState() });
   try {
     await withScreenshotOnFailure(noJs, 'no-js-upload', async () => {
+      const slots = async () => (await app.runtime.database.db.select().from(uploads)).length;
+      const before = await slots();
       await noJs.goto(`${app.url}/products/${productId}/releases/new`);
+      expect(await slots()).toBe(before); // opening the page makes no upload slot
+      await expect(noJs.locator('#file').isVisible()).resolves.toBe(false);
+      const started = noJs.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/releases/new'));
+      await noJs.click('#upload-form button[type=submit]');
+      expect((await started).status()).toBe(200);
+      expect(await slots()).toBe(before + 1);
       const action = await noJs.locator('#upload-form').getAttribute('action');
       expect(new URL(action!).origin).not.toBe(new URL(app.url).origin);
       await noJs.setInputFiles('#file', zipFile('v2.0.zip', SLUG, '2.0'));
@@ -207,4 +217,31 @@ it('without JavaScript, posts the same form straight to S3, whose redirect lands
   } finally {
     await noJs.context().close();
   }
+});
+
+it('follows the verification pass after the upload: a zip whose local header hides another path is refused with the reason', async () => {
+  await withScreenshotOnFailure(page, 'verification-refused', async () => {
+    const file = path.join(work, 'crafted.zip');
+    fs.writeFileSync(file, ATTACKS.localName.build(SLUG, '3.0'));
+    const uploadPage = `${app.url}/products/${productId}/releases/new`;
+    await page.goto(uploadPage);
+    const trace = await traceUpload(page);
+    await page.setInputFiles('#file', file);
+    await page.click('#upload-form button[type=submit]');
+
+    const error = page.locator('#upload-js-error');
+    await error.waitFor({ state: 'visible' });
+    await expect(error.locator('strong').textContent()).resolves.toBe('The upload was refused.');
+    await expect(error.locator('li').allTextContents()).resolves.toContainEqual(expect.stringMatching(/names a different file, "\.\.\/\.\.\/evil\.php"/));
+    expect(trace.status).toContain('Checking the zip…');
+    expect(page.url()).toBe(uploadPage);
+
+    // Listed as refused with the reason; the live version did not move.
+    await page.goto(`${app.url}/products/${productId}`);
+    const row = await versionRow(page, '3.0');
+    await expect(row.getAttribute('data-status')).resolves.toBe('refused');
+    await expect(row.locator('ul.reasons li').allTextContents()).resolves.toContainEqual(expect.stringMatching(/evil\.php/));
+    await expect(row.getByRole('button', { name: 'Make live' }).count()).resolves.toBe(0);
+    await expect(liveVersions(page)).resolves.toEqual(['2.0']);
+  });
 });

@@ -33,6 +33,10 @@ export async function productWithReleases(app: TestApp, v: Vendor, opts: { type?
     if (s3.status !== 204) throw new Error(`s3: ${s3.status}`);
     const fin = await api(app.url, v.key, 'POST', `/api/v1/products/${id}/versions`, { key: post.json.key });
     if (fin.status !== 201) throw new Error(`finalize ${version}: ${fin.status} ${fin.text}`);
+    // Offered only once the verification pass succeeds (it runs in this process).
+    await app.runtime.services.releases.idle();
+    const ready = await api(app.url, v.key, 'GET', `/api/v1/products/${id}/versions/${version}`);
+    if (ready.json?.status !== 'ready') throw new Error(`verification of ${version}: ${ready.text}`);
   }
   return { id, zips };
 }

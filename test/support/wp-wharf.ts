@@ -23,7 +23,11 @@ export async function releaseZip(app: TestApp, vendor: Vendor, productId: string
   if (s3.status !== 204) throw new Error(`S3 POST: ${s3.status} ${await s3.text()}`);
   const fin = await api(app.url, vendor.key, 'POST', `/api/v1/products/${productId}/versions`, { key: post.json.key });
   if (fin.status !== 201) throw new Error(`finalize ${zipPath}: ${fin.status} ${fin.text}`);
-  return fin.json;
+  // The version is offered once its verification pass (in the app's process) succeeds.
+  await app.runtime.services.releases.idle();
+  const ready = await api(app.url, vendor.key, 'GET', `/api/v1/products/${productId}/versions/${fin.json.id}`);
+  if (ready.json?.status !== 'ready') throw new Error(`verification of ${zipPath}: ${ready.text}`);
+  return ready.json;
 }
 
 /** HTML-decoded text of a page fragment (enough for notices: entities WordPress's esc_html produces). */

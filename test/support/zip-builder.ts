@@ -22,11 +22,28 @@ export interface ZipEntrySpec {
   rawName?: Buffer;
   /** Already-deflated payload with its true size and CRC (for bombs). */
   compressed?: { data: Buffer; size: number; crc: number };
+  /** Extra fields written to both headers (e.g. a 0x7075 Unicode path). */
+  extra?: { id: number; data: Buffer }[];
+  /** A different name in the local header only (the file list keeps `name`). */
+  localName?: string;
+  /** Streamed style: sizes and CRC in a data descriptor after the data (flag bit 3). */
+  dataDescriptor?: boolean;
+  /** Unlisted bytes written after this entry's data. */
+  paddingAfter?: Buffer;
 }
 
 export interface BuildOptions {
   zip64?: boolean;
   comment?: string;
+  /** More file-list records pointing at an existing entry's bytes under other names (overlapping entries). */
+  aliases?: { name: string; of: string }[];
+}
+
+/** A 0x7075 Info-ZIP Unicode Path extra field naming `unicodeName` for an entry whose header name is `headerName`. */
+export function unicodePathExtra(headerName: string, unicodeName: string): { id: number; data: Buffer } {
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32LE(zlib.crc32(Buffer.from(headerName)));
+  return { id: 0x7075, data: Buffer.concat([Buffer.from([1]), crc, Buffer.from(unicodeName, 'utf8')]) };
 }
 
 interface Prepared {
@@ -51,7 +68,7 @@ function prepare(spec: ZipEntrySpec): Prepared {
   return {
     spec,
     name: spec.rawName ?? Buffer.from(spec.name, utf8 ? 'utf8' : 'latin1'),
-    flags: (utf8 ? 0x800 : 0) | (spec.flags ?? 0),
+    flags: (utf8 ? 0x800 : 0) | (spec.flags ?? 0) | (spec.dataDescriptor ? 0x08 : 0),
     method,
     payload,
     crc: spec.crc ?? spec.compressed?.crc ?? zlib.crc32(raw),
@@ -84,25 +101,40 @@ export function buildZip(specs: ZipEntrySpec[], opts: BuildOptions = {}): Buffer
   const central: Buffer[] = [];
   let offset = 0;
   const MADE_BY_UNIX = (3 << 8) | 45;
+  const records: { name: Buffer; spec: Prepared; offset: number }[] = [];
   for (const spec of specs.map(prepare)) {
     const needed = z64 ? 45 : 20;
-    const localExtra = z64 ? Buffer.concat([u16(1), u16(16), u64(spec.size), u64(spec.csize)]) : Buffer.alloc(0);
+    const extra = Buffer.concat((spec.spec.extra ?? []).map((f) => Buffer.concat([u16(f.id), u16(f.data.length), f.data])));
+    const localExtra = Buffer.concat([z64 ? Buffer.concat([u16(1), u16(16), u64(spec.size), u64(spec.csize)]) : Buffer.alloc(0), extra]);
+    const localName = spec.spec.localName !== undefined ? Buffer.from(spec.spec.localName) : spec.name;
+    const dd = spec.spec.dataDescriptor ?? false;
     const local = Buffer.concat([
       u32(0x04034b50), u16(needed), u16(spec.flags), u16(spec.method), u16(0), u16(0x21),
-      u32(spec.crc), u32(z64 ? 0xffffffff : spec.csize), u32(z64 ? 0xffffffff : spec.size),
-      u16(spec.name.length), u16(localExtra.length), spec.name, localExtra,
+      u32(dd ? 0 : spec.crc), u32(dd ? 0 : z64 ? 0xffffffff : spec.csize), u32(dd ? 0 : z64 ? 0xffffffff : spec.size),
+      u16(localName.length), u16(localExtra.length), localName, localExtra,
     ]);
-    const centralExtra = z64 ? Buffer.concat([u16(1), u16(24), u64(spec.size), u64(spec.csize), u64(offset)]) : Buffer.alloc(0);
+    const descriptor = dd ? Buffer.concat([u32(0x08074b50), u32(spec.crc), ...(z64 ? [u64(spec.csize), u64(spec.size)] : [u32(spec.csize), u32(spec.size)])]) : Buffer.alloc(0);
+    records.push({ name: spec.name, spec, offset });
+    parts.push(local, spec.payload, descriptor, spec.spec.paddingAfter ?? Buffer.alloc(0));
+    offset += local.length + spec.payload.length + descriptor.length + (spec.spec.paddingAfter?.length ?? 0);
+  }
+  const aliases = (opts.aliases ?? []).map((a) => {
+    const target = records.find((r) => r.spec.spec.name === a.of);
+    if (!target) throw new Error(`no entry ${a.of} to alias`);
+    return { name: Buffer.from(a.name), spec: target.spec, offset: target.offset };
+  });
+  for (const { name, spec, offset: at } of [...records, ...aliases]) {
+    const needed = z64 ? 45 : 20;
+    const extra = Buffer.concat((spec.spec.extra ?? []).map((f) => Buffer.concat([u16(f.id), u16(f.data.length), f.data])));
+    const centralExtra = Buffer.concat([z64 ? Buffer.concat([u16(1), u16(24), u64(spec.size), u64(spec.csize), u64(at)]) : Buffer.alloc(0), extra]);
     central.push(
       Buffer.concat([
         u32(0x02014b50), u16(MADE_BY_UNIX), u16(needed), u16(spec.flags), u16(spec.method), u16(0), u16(0x21),
         u32(spec.crc), u32(z64 ? 0xffffffff : spec.csize), u32(z64 ? 0xffffffff : spec.size),
-        u16(spec.name.length), u16(centralExtra.length), u16(0), u16(0), u16(0), u32(spec.external),
-        u32(z64 ? 0xffffffff : offset), spec.name, centralExtra,
+        u16(name.length), u16(centralExtra.length), u16(0), u16(0), u16(0), u32(spec.external),
+        u32(z64 ? 0xffffffff : at), name, centralExtra,
       ]),
     );
-    parts.push(local, spec.payload);
-    offset += local.length + spec.payload.length;
   }
   const cd = Buffer.concat(central);
   const cdOffset = offset;
@@ -112,7 +144,7 @@ export function buildZip(specs: ZipEntrySpec[], opts: BuildOptions = {}): Buffer
     tail.push(
       Buffer.concat([
         u32(0x06064b50), u64(44), u16(MADE_BY_UNIX), u16(45), u32(0), u32(0),
-        u64(specs.length), u64(specs.length), u64(cd.length), u64(cdOffset),
+        u64(central.length), u64(central.length), u64(cd.length), u64(cdOffset),
       ]),
       Buffer.concat([u32(0x07064b50), u32(0), u64(recordOffset), u32(1)]),
     );
@@ -121,7 +153,7 @@ export function buildZip(specs: ZipEntrySpec[], opts: BuildOptions = {}): Buffer
   tail.push(
     Buffer.concat([
       u32(0x06054b50), u16(0), u16(0),
-      u16(z64 ? 0xffff : specs.length), u16(z64 ? 0xffff : specs.length),
+      u16(z64 ? 0xffff : central.length), u16(z64 ? 0xffff : central.length),
       u32(z64 ? 0xffffffff : cd.length), u32(z64 ? 0xffffffff : cdOffset),
       u16(comment.length), comment,
     ]),

@@ -9,24 +9,35 @@ const IDLE_TIMEOUT_MS = 30_000;
 export class UnsupportedResponseError extends Error {}
 
 /**
- * SHA-256 (hex) of the body behind a presigned GET URL, read into one reused 64 KiB buffer.
- * Node's HTTP client allocates a fresh buffer per read, and V8 frees them only when external
- * memory reaches its GC threshold: hashing a 200 MB object that way grew RSS by ~40 MB; this
- * way by ~6 MB. S3 answers GetObject with Content-Length; a chunked answer is refused with
- * UnsupportedResponseError so the caller can fall back to a plain stream; any status but 200 is an error.
+ * Reads the body behind a presigned GET URL once, in order, into one reused 64 KiB buffer, handing
+ * each chunk to onChunk (valid only during the call; a returned promise pauses the socket until it
+ * settles). Node's HTTP client allocates a fresh buffer per read, and V8 frees them only when external
+ * memory reaches its GC threshold: hashing a 200 MB object that way grew RSS by ~40 MB; this way by
+ * ~6 MB. S3 answers GetObject with Content-Length; a chunked answer is refused with
+ * UnsupportedResponseError (before any chunk) so the caller can fall back to a plain stream; any
+ * status but 200 is an error. Resolves with the byte count.
  */
-export function digestUrl(url: string, onBytes?: (n: number) => void): Promise<string> {
+export async function digestUrl(url: string, onBytes?: (n: number) => void): Promise<string> {
+  const hash = createHash('sha256');
+  await scanUrl(url, (chunk) => {
+    hash.update(chunk);
+  }, onBytes);
+  return hash.digest('hex');
+}
+
+export function scanUrl(url: string, onChunk: (chunk: Buffer) => void | Promise<void>, onBytes?: (n: number) => void): Promise<number> {
   const u = new URL(url);
   const secure = u.protocol === 'https:';
   const port = Number(u.port || (secure ? 443 : 80));
   const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
-  const hash = createHash('sha256');
 
-  return new Promise((resolve, reject) => {
+  return new Promise<number>((resolve, reject) => {
     let header: Buffer | null = Buffer.alloc(0); // null once the header is parsed
     let expected = 0;
     let received = 0;
     let settled = false;
+    let busy = false; // the consumer still holds the (reused) buffer
+    let closed = false;
     const fail = (err: Error) => {
       if (settled) return;
       settled = true;
@@ -60,8 +71,28 @@ export function digestUrl(url: string, onBytes?: (n: number) => void): Promise<s
           fail(new Error(`object is longer than its Content-Length (${expected} bytes)`));
           return false;
         }
-        hash.update(body);
         onBytes?.(body.length);
+        let pending: void | Promise<void>;
+        try {
+          pending = body.length ? onChunk(body) : undefined;
+        } catch (err) {
+          fail(err as Error);
+          return false;
+        }
+        if (pending) {
+          // The buffer is reused: no more reads until the consumer is done with this chunk.
+          busy = true;
+          pending.then(
+            () => {
+              busy = false;
+              if (received === expected) finish();
+              else if (closed) truncated();
+              else socket.resume();
+            },
+            (err: unknown) => fail(err as Error),
+          );
+          return false;
+        }
         if (received === expected) finish();
         return true;
       },
@@ -70,7 +101,7 @@ export function digestUrl(url: string, onBytes?: (n: number) => void): Promise<s
       if (settled) return;
       settled = true;
       socket.destroy();
-      resolve(hash.digest('hex'));
+      resolve(received);
     };
     const request = () =>
       socket.write(`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nAccept-Encoding: identity\r\nConnection: close\r\n\r\n`);
@@ -79,9 +110,12 @@ export function digestUrl(url: string, onBytes?: (n: number) => void): Promise<s
       : net.connect({ host: u.hostname, port, onread }, request);
     socket.setTimeout(IDLE_TIMEOUT_MS, () => fail(new Error(`no data from storage for ${IDLE_TIMEOUT_MS / 1000} s`)));
     socket.on('error', fail);
+    const truncated = () => fail(new Error(`storage closed the connection after ${received} of ${expected || '?'} bytes`));
     socket.on('close', () => {
+      closed = true;
+      if (busy) return;
       if (header === null && received === expected) finish();
-      else fail(new Error(`storage closed the connection after ${received} of ${expected || '?'} bytes`));
+      else truncated();
     });
   });
 }

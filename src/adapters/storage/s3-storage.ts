@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
+  CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -10,7 +11,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { digestUrl, UnsupportedResponseError } from './object-digest';
+import { scanUrl, UnsupportedResponseError } from './object-digest';
 import type { ObjectHead, PresignedPost, PresignPostOptions, Storage } from './storage';
 
 export interface S3StorageOptions {
@@ -87,21 +88,36 @@ export class S3Storage implements Storage {
     return bytes;
   }
 
-  async sha256(key: string): Promise<string> {
+  async scan(key: string, onChunk: (chunk: Buffer) => void | Promise<void>): Promise<number> {
     const url = await getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: 300 });
     try {
-      return await digestUrl(url, this.opts.onBytesRead);
+      return await scanUrl(url, onChunk, this.opts.onBytesRead);
     } catch (err) {
       if (!(err instanceof UnsupportedResponseError)) throw err;
-      // An S3-compatible server that answers in another shape: the SDK's stream (more memory, same digest).
+      // An S3-compatible server that answers in another shape: the SDK's stream (more memory, same bytes).
       const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      const hash = createHash('sha256');
+      let total = 0;
       for await (const chunk of r.Body as Readable) {
-        hash.update(chunk as Buffer);
         this.opts.onBytesRead?.((chunk as Buffer).length);
+        total += (chunk as Buffer).length;
+        await onChunk(chunk as Buffer);
       }
-      return hash.digest('hex');
+      return total;
     }
+  }
+
+  /** SHA-256 (hex) of an object's bytes, read in constant memory. */
+  async sha256(key: string): Promise<string> {
+    const hash = createHash('sha256');
+    await this.scan(key, (chunk) => {
+      hash.update(chunk);
+    });
+    return hash.digest('hex');
+  }
+
+  async copy(fromKey: string, toKey: string): Promise<void> {
+    const source = `${this.bucket}/${fromKey}`.split('/').map(encodeURIComponent).join('/');
+    await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: toKey, CopySource: source, MetadataDirective: 'COPY' }));
   }
 
   async delete(key: string): Promise<void> {

@@ -24,8 +24,13 @@ export interface Storage {
   head(key: string): Promise<ObjectHead | null>;
   /** Bytes [offset, offset + length) of an object. */
   readRange(key: string, offset: number, length: number): Promise<Buffer>;
-  /** SHA-256 (hex) of an object's bytes, read in constant memory. */
-  sha256(key: string): Promise<string>;
+  /**
+   * Reads a whole object once, in order, in constant memory: each chunk is valid only during the call
+   * (the buffer may be reused) and a returned promise pauses reading until it settles. Resolves with the byte count.
+   */
+  scan(key: string, onChunk: (chunk: Buffer) => void | Promise<void>): Promise<number>;
+  /** Server-side copy (CopyObject): no bytes pass through the app. */
+  copy(fromKey: string, toKey: string): Promise<void>;
   delete(key: string): Promise<void>;
   presignGet(key: string, opts: { expiresSeconds: number; filename: string }): Promise<string>;
   ping(): Promise<void>;

@@ -17,7 +17,7 @@ function prepareReads(db: Db) {
     versionRefs: db
       .select({ id: versions.id, version: versions.version, releasedAt: versions.releasedAt })
       .from(versions)
-      .where(eq(versions.productId, sql.placeholder('productId')))
+      .where(and(eq(versions.productId, sql.placeholder('productId')), eq(versions.status, 'ready')))
       .prepare('wharf_version_refs'),
   };
 }

@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { products, uploads, versions } from '../schema';
 
@@ -59,6 +59,16 @@ export async function findVersion(db: Db, productId: string, versionId: string):
     .select()
     .from(versions)
     .where(and(eq(versions.productId, productId), eq(versions.id, versionId)))
+    .limit(1);
+  return rows[0];
+}
+
+/** Only a verified version: what sites may be offered and download. */
+export async function findReadyVersion(db: Db, productId: string, versionId: string): Promise<VersionRow | undefined> {
+  const rows = await db
+    .select()
+    .from(versions)
+    .where(and(eq(versions.productId, productId), eq(versions.id, versionId), eq(versions.status, 'ready')))
     .limit(1);
   return rows[0];
 }
@@ -129,15 +139,76 @@ export async function deleteVersionRow(db: Db, productId: string, versionId: str
   return rows.length > 0;
 }
 
-/** Only versions released a while ago: a fresh one is still being hashed by the server that finalized it. */
-export function versionsWithoutChecksum(db: Db, limit: number, olderThan: Date) {
+/** A refused version keeps its row (and reasons) until the vendor uploads that number again. */
+export async function deleteRefusedVersion(db: Db, productId: string, version: string): Promise<void> {
+  await db.delete(versions).where(and(eq(versions.productId, productId), eq(versions.version, version), eq(versions.status, 'refused')));
+}
+
+/** Serializes the decisions that move the live pointer (two verifications finishing together). */
+export async function lockProduct(db: Db, productId: string): Promise<ProductRow | undefined> {
+  const rows = await db.select().from(products).where(eq(products.id, productId)).for('update').limit(1);
+  return rows[0];
+}
+
+/** verifying → ready, exactly once; undefined when the version is gone or already decided. */
+export async function markVersionReady(db: Db, versionId: string, sha256: string): Promise<VersionRow | undefined> {
+  const rows = await db
+    .update(versions)
+    .set({ status: 'ready', sha256, reasons: null, verifiedBytes: sql`${versions.size}` })
+    .where(and(eq(versions.id, versionId), eq(versions.status, 'verifying')))
+    .returning();
+  return rows[0];
+}
+
+export async function markVersionRefused(db: Db, versionId: string, reasons: string[]): Promise<VersionRow | undefined> {
+  const rows = await db
+    .update(versions)
+    .set({ status: 'refused', reasons })
+    .where(and(eq(versions.id, versionId), eq(versions.status, 'verifying')))
+    .returning();
+  return rows[0];
+}
+
+/** Progress of a running verification, which also tells other servers it is alive. */
+export async function verificationHeartbeat(db: Db, versionId: string, verifiedBytes: number): Promise<void> {
+  await db
+    .update(versions)
+    .set({ verifiedBytes, verifyHeartbeatAt: new Date() })
+    .where(and(eq(versions.id, versionId), eq(versions.status, 'verifying')));
+}
+
+/** Verifications whose server stopped sending heartbeats (crashed, or restarted). */
+export function staleVerifications(db: Db, olderThan: Date, limit: number) {
   return db
-    .select({ id: versions.id, s3Key: versions.s3Key })
+    .select({ id: versions.id })
     .from(versions)
-    .where(and(isNull(versions.sha256), lt(versions.releasedAt, olderThan)))
+    .where(and(eq(versions.status, 'verifying'), lt(versions.verifyHeartbeatAt, olderThan)))
+    .orderBy(versions.verifyHeartbeatAt)
     .limit(limit);
 }
 
-export async function setVersionChecksum(db: Db, versionId: string, sha256: string): Promise<void> {
-  await db.update(versions).set({ sha256 }).where(and(eq(versions.id, versionId), isNull(versions.sha256)));
+/** Takes over a stale verification; undefined when another server got there first. */
+export async function claimVerification(db: Db, versionId: string, olderThan: Date): Promise<VersionRow | undefined> {
+  const rows = await db
+    .update(versions)
+    .set({ verifyHeartbeatAt: new Date(), verifyAttempts: sql`${versions.verifyAttempts} + 1`, verifiedBytes: 0 })
+    .where(and(eq(versions.id, versionId), eq(versions.status, 'verifying'), lt(versions.verifyHeartbeatAt, olderThan)))
+    .returning();
+  return rows[0];
+}
+
+/** A change to what the update API may answer that does not move the live pointer. */
+export async function bumpRevision(db: Db, productId: string): Promise<void> {
+  await db.update(products).set({ revision: sql`${products.revision} + 1` }).where(eq(products.id, productId));
+}
+
+/** Upload slots past their policy's expiry (plus a grace): their objects and rows are swept. */
+export function expiredUploads(db: Db, before: Date, limit: number) {
+  return db.select({ id: uploads.id, s3Key: uploads.s3Key }).from(uploads).where(lt(uploads.expiresAt, before)).orderBy(uploads.expiresAt).limit(limit);
+}
+
+export async function deleteUploads(db: Db, ids: string[]): Promise<number> {
+  if (!ids.length) return 0;
+  const rows = await db.delete(uploads).where(inArray(uploads.id, ids)).returning({ id: uploads.id });
+  return rows.length;
 }

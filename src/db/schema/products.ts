@@ -1,4 +1,4 @@
-import { bigint, boolean, index, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { users } from './users';
 
 export const productType = pgEnum('product_type', ['plugin', 'theme']);
@@ -34,6 +34,9 @@ export const products = pgTable(
   (t) => [uniqueIndex('products_user_slug_idx').on(t.userId, t.type, t.slug), index('products_user_idx').on(t.userId)],
 );
 
+/** verifying → ready (offered to sites, downloadable) or refused (object deleted, reasons kept). */
+export const versionStatus = pgEnum('version_status', ['verifying', 'ready', 'refused']);
+
 export const versions = pgTable(
   'versions',
   {
@@ -42,10 +45,17 @@ export const versions = pgTable(
       .notNull()
       .references(() => products.id, { onDelete: 'cascade' }),
     version: text('version').notNull(),
+    // The release key: a server-side copy of the upload under a prefix no presigned policy names.
     s3Key: text('s3_key').notNull(),
     size: bigint('size', { mode: 'number' }).notNull(),
-    // Filled in after finalize by a streaming job, so finalize reads only the ranges it needs.
+    // Filled in by the verification pass (one stream after finalize), so finalize reads only the ranges it needs.
     sha256: text('sha256'),
+    status: versionStatus('status').notNull().default('verifying'),
+    reasons: jsonb('reasons').$type<string[] | null>(),
+    // Progress and liveness of the verification pass: a stale heartbeat means its server died, and another resumes it.
+    verifiedBytes: bigint('verified_bytes', { mode: 'number' }).notNull().default(0),
+    verifyHeartbeatAt: timestamp('verify_heartbeat_at', { withTimezone: true }).notNull().defaultNow(),
+    verifyAttempts: integer('verify_attempts').notNull().default(0),
     name: text('name').notNull(),
     requires: text('requires'),
     tested: text('tested'),
@@ -84,5 +94,5 @@ export const uploads = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   },
-  (t) => [uniqueIndex('uploads_key_idx').on(t.s3Key), index('uploads_product_idx').on(t.productId)],
+  (t) => [uniqueIndex('uploads_key_idx').on(t.s3Key), index('uploads_product_idx').on(t.productId), index('uploads_expires_idx').on(t.expiresAt)],
 );

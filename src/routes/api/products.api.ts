@@ -28,7 +28,10 @@ export function versionJson(v: Version, liveVersionId: string | null) {
   return {
     id: v.id,
     version: v.version,
-    live: v.id === liveVersionId,
+    live: v.id === liveVersionId && v.status === 'ready',
+    // verifying → ready (offered to sites, downloadable) or refused (reasons say why; the zip is deleted).
+    status: v.status,
+    reasons: v.reasons ?? [],
     size: v.size,
     sha256: v.sha256,
     requires: v.requires,
@@ -85,6 +88,11 @@ export function productsApi(s: Services, publicUrl: string): Router {
   r.get('/products/:id/versions', async (req, res) => {
     const { product, versions } = await s.releases.listVersions(req.user!.id, req.params.id);
     res.json({ versions: versions.map((v) => versionJson(v, product.liveVersionId)) });
+  });
+
+  r.get('/products/:id/versions/:version', async (req, res) => {
+    const { product, version } = await s.releases.findVersion(req.user!.id, req.params.id, req.params.version);
+    res.json(versionJson(version, product.liveVersionId));
   });
 
   r.post('/products/:id/versions/:version/live', async (req, res) => {

@@ -33,7 +33,7 @@ export class DownloadsService {
   async download(token: string, now = Date.now()): Promise<string> {
     const claims = this.tokens.verify(token, now);
     if ('error' in claims) throw new ForbiddenError(TOKEN_MESSAGES[claims.error], claims.error);
-    const version = await pq.findVersion(this.db, claims.productId, claims.versionId);
+    const version = await pq.findReadyVersion(this.db, claims.productId, claims.versionId);
     const product = version ? await pq.findProduct(this.db, claims.productId) : undefined;
     if (!version || !product) throw new NotFoundError('This version is no longer available.');
 

@@ -4,7 +4,8 @@ import { isValidVersion } from '../../lib/version-compare';
 import type { RangeReader } from './range-reader';
 import { parseReadme, type ReadmeInfo } from './readme';
 import { HEADER_BYTES, parsePluginHeaders, parseThemeHeaders } from './wp-headers';
-import { ZipArchive, ZipFormatError, type ZipEntry } from './zip-reader';
+import { ZipArchive, ZipFormatError, type ZipEntry } from './zip-archive';
+import { examples, fileListReasons, quote } from './zip-checks';
 
 /** The zip is refused; `reasons` are sentences for the vendor. */
 export class PackageRejectedError extends AppError {
@@ -38,6 +39,8 @@ export interface PackageInfo {
   fileCount: number;
   uncompressedBytes: number;
   readme: ReadmeInfo | null;
+  /** The archive as read (file list kept), for the verification pass that follows. */
+  archive: ZipArchive;
 }
 
 export const README_MAX_BYTES = 512 * 1024;
@@ -51,25 +54,14 @@ export function formatBytes(n: number): string {
   return `${(n / (1024 * 1024)).toFixed(1).replace(/\.0$/, '')} MB`;
 }
 
-/** A file name as the vendor would type it, minus control characters and excess length. */
-const quote = (name: string): string => `"${name.replace(/[\u0000-\u001f\u007f]/g, '?').slice(0, 150)}"`;
-
-/** `"a", "b", "c" and 4 more`: enough to find the problem without flooding the page. */
-function examples(names: string[]): string {
-  const shown = names.slice(0, 3).map(quote);
-  return names.length > 3 ? `${shown.join(', ')} and ${names.length - 3} more` : shown.join(', ');
-}
-
 /** Dangers found from the file list alone: nothing is inflated when any of these exist. */
-function safetyReasons(entries: readonly ZipEntry[], opts: InspectOptions): string[] {
-  const reasons: string[] = [];
+function safetyReasons(zip: ZipArchive, opts: InspectOptions): string[] {
+  const { entries } = zip;
+  const reasons: string[] = fileListReasons(entries, zip.centralDirectoryOffset);
   const names = (pred: (e: ZipEntry) => boolean): string[] => entries.filter(pred).map((e) => e.name);
   const check = (found: string[], sentence: (list: string) => string): void => {
     if (found.length > 0) reasons.push(sentence(examples(found)));
   };
-  check(names((e) => /^(?:[/\\]|[A-Za-z]:)/.test(e.name)), (l) => `Paths must be relative, but the zip has absolute paths: ${l}.`);
-  check(names((e) => e.name.split(/[/\\]/).includes('..')), (l) => `Paths must not contain ".." segments: ${l}.`);
-  check(names((e) => e.name.includes('\\')), (l) => `Paths must use forward slashes, but some contain backslashes: ${l}.`);
   check(names((e) => e.isSymlink), (l) => `The zip contains symbolic links, which are not allowed: ${l}.`);
   check(names((e) => e.encrypted), (l) => `The zip contains encrypted files, which cannot be installed: ${l}.`);
   check(
@@ -166,7 +158,7 @@ export async function inspectPackage(reader: RangeReader, opts: InspectOptions):
     if (err instanceof ZipFormatError) throw new PackageRejectedError([err.message]);
     throw err;
   }
-  const safety = safetyReasons(zip.entries, opts);
+  const safety = safetyReasons(zip, opts);
   if (safety.length > 0) throw new PackageRejectedError(safety);
   const { top, reasons } = layout(zip.entries, opts.slug);
   if (top === null) throw new PackageRejectedError(reasons);
@@ -206,5 +198,6 @@ export async function inspectPackage(reader: RangeReader, opts: InspectOptions):
     fileCount: zip.entries.filter((e) => !e.isDirectory).length,
     uncompressedBytes: zip.entries.reduce((sum, e) => sum + e.uncompressedSize, 0),
     readme,
+    archive: zip,
   };
 }

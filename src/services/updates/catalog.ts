@@ -90,7 +90,7 @@ export class Catalog {
     return this.read(canonical, `c:${sha256Hex(canonical)}`, this.codesL1, () => this.loadCode(canonical));
   }
 
-  /** Any kept version's metadata (versions never change, so these never go stale). */
+  /** A ready version's metadata (versions never change once ready, so these never go stale). */
   async version(productId: string, versionId: string): Promise<VersionMeta | null> {
     const rows = await this.q.version.execute({ productId, versionId });
     return rows[0] ? toMeta(rows[0]) : null;
@@ -195,7 +195,7 @@ function prepareQueries(db: Db) {
     version: db
       .select()
       .from(versions)
-      .where(and(eq(versions.productId, sql.placeholder('productId')), eq(versions.id, sql.placeholder('versionId'))))
+      .where(and(eq(versions.productId, sql.placeholder('productId')), eq(versions.id, sql.placeholder('versionId')), eq(versions.status, 'ready')))
       .limit(1)
       .prepare('wharf_catalog_version'),
   };

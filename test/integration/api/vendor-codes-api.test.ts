@@ -70,7 +70,7 @@ test('bad input on the codes API → a clear 4xx and nothing written', async () 
   expect((await api(app.url, v.key, 'GET', `/api/v1/products/${p.id}/purchase-codes`)).json.total).toBe(1);
 });
 
-test('a new release and a revoke are seen by the very next update check (no stale cache)', async () => {
+test('a new release (once verified) and a revoke are seen by the very next update check (no stale cache)', async () => {
   const v = await newVendor(app);
   const p = await productWithReleases(app, v, { slug: 'fresh', versions: ['1.0'] });
   const code = (await api(app.url, v.key, 'POST', `/api/v1/products/${p.id}/purchase-codes`, {})).json.codes[0].code;
@@ -78,6 +78,7 @@ test('a new release and a revoke are seen by the very next update check (no stal
   const post = await api(app.url, v.key, 'POST', `/api/v1/products/${p.id}/uploads`);
   await postToS3(post.json, pluginZip('fresh', '1.1'));
   await api(app.url, v.key, 'POST', `/api/v1/products/${p.id}/versions`, { key: post.json.key });
+  await app.runtime.services.releases.idle();
   expect((await updateCheck(app, p.id, { license: code })).json.version).toBe('1.1');
   await api(app.url, v.key, 'PATCH', `/api/v1/purchase-codes/${code}`, { revoked: true });
   expect((await updateCheck(app, p.id, { license: code })).json.license_error.code).toBe('revoked');

@@ -186,6 +186,14 @@ describe('production topology under faults', () => {
     expect((await postToS3(post, pluginZip('fault-probe', '1.1.0'))).status).toBe(204);
     const fin = await fetch(`${topo.nginxUrl}/api/v1/products/${productId}/versions`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ key: post.key }) });
     expect(fin.status).toBe(201);
+    // Offered once the app server that finalized it has verified the zip.
+    const versionId = ((await fin.json()) as { id: string }).id;
+    for (let i = 0; ; i++) {
+      const v = (await (await fetch(`${topo.nginxUrl}/api/v1/products/${productId}/versions/${versionId}`, { headers: auth() })).json()) as { status: string };
+      if (v.status === 'ready') break;
+      if (v.status === 'refused' || i > 600) throw new Error(`release not verified: ${JSON.stringify(v)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const codes = await fetch(`${topo.nginxUrl}/api/v1/products/${productId}/purchase-codes`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: '{}' });
     code = ((await codes.json()) as { codes: { code: string }[] }).codes[0]!.code;
     const check = await fetch(`${topo.nginxUrl}${updateCheck(0).path}`, { headers: updateCheck(0).headers });

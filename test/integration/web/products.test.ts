@@ -60,13 +60,13 @@ describe.each<DbKind>(['pglite', 'postgres'])('products (%s)', (db) => {
     const bob = new WebClient(app.url);
     await bob.signUp(`bob-${db}@example.com`);
     await bob.get('/products');
-    for (const path of [`/products/${id}`, `/products/${id}/edit`, `/products/${id}/releases/new`, `/products/${id}/client`]) {
+    for (const path of [`/products/${id}`, `/products/${id}/edit`, `/products/${id}/releases/new`, `/products/${id}/client`, `/products/${id}/versions/00000000-0000-4000-8000-000000000000/status`, `/products/${id}/uploads/00000000-0000-4000-8000-000000000000/complete`]) {
       const res = await bob.get(path);
       expect({ path, status: res.status }).toEqual({ path, status: 404 });
       expect(res.text).not.toContain('Secret Plugin');
     }
     const fakeVersion = '00000000-0000-4000-8000-000000000000';
-    for (const path of [`/products/${id}/edit`, `/products/${id}/delete`, `/products/${id}/uploads`, `/products/${id}/uploads/${fakeVersion}/finalize`, `/products/${id}/versions/${fakeVersion}/live`, `/products/${id}/versions/${fakeVersion}/delete`]) {
+    for (const path of [`/products/${id}/edit`, `/products/${id}/delete`, `/products/${id}/releases/new`, `/products/${id}/uploads`, `/products/${id}/uploads/${fakeVersion}/finalize`, `/products/${id}/versions/${fakeVersion}/live`, `/products/${id}/versions/${fakeVersion}/delete`]) {
       const res = await bob.post(path, { name: 'Hijacked' });
       expect({ path, status: res.status }).toEqual({ path, status: 404 });
     }
@@ -80,6 +80,7 @@ describe.each<DbKind>(['pglite', 'postgres'])('products (%s)', (db) => {
       ['POST', `/api/v1/products/${id}/uploads`],
       ['POST', `/api/v1/products/${id}/versions`, { key: `vendors/x/products/${id}/releases/y.zip` }],
       ['GET', `/api/v1/products/${id}/versions`],
+      ['GET', `/api/v1/products/${id}/versions/1.0`],
       ['POST', `/api/v1/products/${id}/versions/1.0/live`],
       ['DELETE', `/api/v1/products/${id}/versions/1.0`],
     ];

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { AppError } from '../../../src/lib/errors';
 import { inspectPackage, PackageRejectedError, type InspectOptions } from '../../../src/services/packages/package-inspector';
 import { bufferRangeReader } from '../../../src/services/packages/range-reader';
+import { ATTACKS, type Attack } from '../../support/zip-attacks';
 import { buildZip, cssWithHeaders, phpWithHeaders, zipBombEntry, type ZipEntrySpec } from '../../support/zip-builder';
 
 const MiB = 1024 * 1024;
@@ -178,5 +179,34 @@ describe('inspectPackage: refusals', () => {
     const good = plugin();
     expect((await refusal(good.subarray(0, good.length - 30))).message).toMatch(/not a zip archive, or it was cut short/);
     expect((await refusal(buildZip([]))).message).toMatch(/empty/);
+  });
+});
+
+describe('inspectPackage: what the file list alone shows', () => {
+  it.each(['overlapping', 'unicodePath', 'duplicates', 'nulName', 'longName'] as Attack[])('refuses the %s attack before anything is released', async (attack) => {
+    const reader = bufferRangeReader(ATTACKS[attack].build('my-plugin', '1.0'));
+    const err = await inspectPackage(reader, pluginOpts).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PackageRejectedError);
+    expect((err as PackageRejectedError).message).toMatch(ATTACKS[attack].reason);
+    expect(reader.bytesRead).toBeLessThan(80 * 1024); // the tail and the file list, nothing inflated
+  });
+
+  it('leaves the local-header and lying-size attacks to the deep pass (they need every byte read)', async () => {
+    for (const attack of ['localName', 'lyingSize'] as Attack[]) {
+      const info = await inspectPackage(bufferRangeReader(ATTACKS[attack].build('my-plugin', '1.0')), pluginOpts);
+      expect(info.version).toBe('1.0');
+    }
+  });
+
+  it('refuses names that are not UTF-8 and names that differ only in case', async () => {
+    const latin1 = await refusal(plugin([{ name: 'my-plugin/caf\u00e9.php', rawName: Buffer.from('my-plugin/caf\xe9.php', 'latin1'), utf8: false, data: '<?php' }]));
+    expect(latin1.message).toMatch(/valid UTF-8.*"my-plugin\/caf\ufffd\.php"/);
+    const cased = await refusal(plugin([{ name: 'my-plugin/Includes/X.php', data: '<?php' }, { name: 'my-plugin/includes/x.php', data: '<?php' }]));
+    expect(cased.message).toMatch(/differ only in upper\/lower case/);
+  });
+
+  it('checks the local header of each file it reads: a main file whose local header names another path is refused', async () => {
+    const err = await refusal(buildZip([{ name: 'my-plugin/my-plugin.php', localName: '../../evil.php', data: mainPhp() }]));
+    expect(err.message).toMatch(/local header of "my-plugin\/my-plugin\.php" names a different file \("\.\.\/\.\.\/evil\.php"\)/);
   });
 });
