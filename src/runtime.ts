@@ -1,3 +1,4 @@
+import { JobQueue } from './adapters/queue/job-queue';
 import { S3Storage } from './adapters/storage/s3-storage';
 import { EMBEDDED_S3_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from './adapters/storage/embedded-s3';
 import type { Storage } from './adapters/storage/storage';
@@ -14,6 +15,7 @@ export interface Runtime {
   database: Database;
   storage: Storage;
   services: Services;
+  jobs: JobQueue;
   secretKey: string;
   embeddedS3?: EmbeddedS3;
   close(): Promise<void>;
@@ -57,7 +59,10 @@ export async function openRuntime(config: Config, logger: Logger, opts: { migrat
     if (opts.migrate !== false) await migrate(database.db, logger);
     const { storage, embedded } = await openStorage(config, logger);
     const secretKey = resolveSecretKey(config);
-    const services = createServices({ config, logger, database, storage, secretKey });
+    const jobs = new JobQueue(database, logger);
+    const services = createServices({ config, logger, database, storage, secretKey, jobs });
+    // Services define their job queues while being created; workers start once all are defined.
+    await jobs.start();
     services.checkins.start();
     // Every minute (on every server; each task is safe to run concurrently): verifications a crash left
     // unfinished, expired upload slots and their objects, expired sessions.
@@ -75,10 +80,12 @@ export async function openRuntime(config: Config, logger: Logger, opts: { migrat
       database,
       storage,
       services,
+      jobs,
       secretKey,
       ...(embedded ? { embeddedS3: embedded } : {}),
       close: async () => {
         clearInterval(sweeper);
+        await jobs.stop();
         await services.releases.idle();
         // Check-ins still in memory are written before the pool closes.
         await services.checkins.stop().catch((err) => logger.error({ err }, 'checkins: final flush failed'));

@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { Db as IDatabase } from 'pg-boss' with { 'resolution-mode': 'import' };
+import type { Sql } from 'postgres';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import * as schema from './schema';
@@ -12,6 +14,8 @@ export interface Database {
   readonly kind: 'pglite' | 'postgres';
   /** Cheap round trip for /readyz. */
   ping(): Promise<void>;
+  /** The same database as the job queue (pg-boss) talks to it: raw SQL, multi-statement scripts included. */
+  jobsDb(): Promise<IDatabase>;
   close(): Promise<void>;
 }
 
@@ -34,6 +38,7 @@ async function openPglite(dir: string, logger: Logger): Promise<Database> {
     ping: async () => {
       await client.query('select 1');
     },
+    jobsDb: async () => (await import('pg-boss')).fromPglite(client),
     close: () => client.close(),
   };
 }
@@ -82,6 +87,41 @@ async function openPostgres(config: Config['database'], logger: Logger): Promise
     ping: async () => {
       await withDeadline(Promise.resolve(holder.current.unsafe('select 1')), deadline, () => holder.stuck());
     },
+    jobsDb: async () => postgresJobsDb(() => holder.current, deadline),
     close: () => holder.current.end({ timeout: 5 }),
+  };
+}
+
+/** Parameters as node-postgres (pg-boss's default driver) sends them: dates as ISO text, objects as JSON. */
+function asParameter(v: unknown): unknown {
+  if (v === undefined || v === null) return null;
+  if (v instanceof Date) return v.toISOString();
+  if (Buffer.isBuffer(v) || Array.isArray(v)) return v;
+  if (typeof v === 'object') return JSON.stringify(v);
+  if (typeof v === 'bigint') return v.toString();
+  return v;
+}
+
+/**
+ * pg-boss over postgres.js: parameterised statements run on the pool; a script without parameters
+ * (pg-boss's own BEGIN … COMMIT blocks) runs whole on one reserved connection, with the simple protocol.
+ */
+function postgresJobsDb(current: () => Sql, deadlineMs: number): IDatabase {
+  return {
+    async executeSql(text: string, values?: unknown[]) {
+      if (values?.length) {
+        const rows = await withDeadline(Promise.resolve(current().unsafe(text, values.map(asParameter) as never[])), deadlineMs);
+        return { rows: [...rows] };
+      }
+      const reserved = await withDeadline(current().reserve(), deadlineMs);
+      try {
+        const result = (await withDeadline(Promise.resolve(reserved.unsafe(text).simple()), deadlineMs)) as unknown[];
+        // A multi-statement script answers one result per statement; keep every row (a RETURNING may sit before COMMIT).
+        const rows = result.some((r) => Array.isArray(r)) ? result.flatMap((r) => (Array.isArray(r) ? [...r] : [])) : [...result];
+        return { rows };
+      } finally {
+        reserved.release();
+      }
+    },
   };
 }

@@ -1,3 +1,4 @@
+import type { JobQueue } from '../adapters/queue/job-queue';
 import { MemcachedCache } from '../adapters/cache/memcached-cache';
 import type { Storage } from '../adapters/storage/storage';
 import type { Config } from '../config';
@@ -23,6 +24,7 @@ export interface ServiceDeps {
   database: Database;
   storage: Storage;
   secretKey: string;
+  jobs: JobQueue;
 }
 
 function perMinute(n: number): LocalRateLimiter | null {

@@ -1,3 +1,4 @@
 export * from './users';
 export * from './products';
 export * from './licensing';
+export * from './events';
