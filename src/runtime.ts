@@ -59,10 +59,11 @@ export async function openRuntime(config: Config, logger: Logger, opts: { migrat
     const secretKey = resolveSecretKey(config);
     const services = createServices({ config, logger, database, storage, secretKey });
     services.checkins.start();
-    // Every minute: checksums a crash left unfinished, and expired sessions.
+    // Every minute: checksums a crash left unfinished, expired sessions, stale login counters.
     const sweep = () => {
       void services.releases.hashPending().catch((err) => logger.warn({ err: (err as Error).message }, 'release: checksum sweep failed'));
-      void services.users.purgeExpiredSessions().catch((err) => logger.warn({ err: (err as Error).message }, 'sessions: purge failed'));
+      void services.sessions.purgeExpired().catch((err) => logger.warn({ err: (err as Error).message }, 'sessions: purge failed'));
+      void services.auth.purgeStale().catch((err) => logger.warn({ err: (err as Error).message }, 'login throttles: purge failed'));
     };
     const sweeper = setInterval(sweep, 60_000);
     sweeper.unref();

@@ -123,15 +123,15 @@ test('sessions live in the database: a restarted server keeps the vendor signed 
 test('expired sessions are refused and purged from the database', async () => {
   const app = await startTestApp();
   try {
-    const users = app.runtime.services.users;
+    const { users, sessions: live } = app.runtime.services;
     const user = await users.signUp('old-session@example.com', 'correct horse battery staple');
-    const stale = await users.createSession(user.id, new Date(Date.now() - 31 * 86400_000));
-    const fresh = await users.createSession(user.id);
-    expect(await users.resolveSession(stale)).toBeNull();
-    await users.purgeExpiredSessions();
+    const stale = await live.create(user.id, new Date(Date.now() - 31 * 86400_000));
+    const fresh = await live.create(user.id);
+    expect(await live.resolve(stale)).toBeNull();
+    await live.purgeExpired();
     const rows = await app.runtime.database.db.select().from(sessions);
     expect(rows).toHaveLength(1);
-    expect((await users.resolveSession(fresh))?.email).toBe('old-session@example.com');
+    expect((await live.resolve(fresh))?.email).toBe('old-session@example.com');
   } finally {
     await app.stop();
   }
