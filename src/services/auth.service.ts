@@ -47,7 +47,7 @@ const loginSchema = z.object({
 });
 
 const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
-const wait = (ms: number) => (ms < 90_000 ? `${seconds(ms)} seconds` : `${Math.ceil(ms / 60_000)} minutes`);
+const wait = (ms: number) => (ms < 90_000 ? `${seconds(ms)} second${seconds(ms) === 1 ? '' : 's'}` : `${Math.ceil(ms / 60_000)} minutes`);
 
 /** Signing up, and signing in with email and password; sessions themselves are SessionsService's. */
 export class AuthService {
