@@ -63,7 +63,8 @@ function toProfile(provider: OAuthProvider, raw: unknown): ProviderProfile {
   }
   const emails = (p.emails ?? [])
     .filter((e) => typeof e.value === 'string')
-    .map((e) => ({ email: String(e.value), primary: e.primary === true, verified: e.verified === true }));
+    .map((e) => ({ email: String(e.value), primary: e.primary === true, verified: e.verified === true }))
+    .filter((e) => !controlCharProblem(e.email)); // never an address, and PostgreSQL refuses a NUL
   return { provider, id: String(id), emails };
 }
 

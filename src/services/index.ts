@@ -62,7 +62,6 @@ export function createServices(d: ServiceDeps) {
     downloads: new DownloadsService(db, d.storage, tokens, catalog, logger),
     licenses: new LicensesService(db, catalog),
     purchaseCodes: new PurchaseCodesService(db, products, catalog),
-    rateLimits,
     apiLimits: { updates: perMinute(config.rateLimits.updatesPerMinute), licenses: perMinute(config.rateLimits.licensesPerMinute) },
     clientFiles: { render: renderClientFile, snippet: clientSnippet },
   };

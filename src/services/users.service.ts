@@ -23,7 +23,7 @@ const signUpSchema = z.object({
 const apiKeySchema = z.object({ name: optionalText(100).transform((v) => v ?? 'API key') });
 
 /** Sign-up and CLI input: a valid email and a password strong enough (see passwords.ts). */
-export async function validateCredentials(email: unknown, password: unknown): Promise<{ email: string; password: string }> {
+async function validateCredentials(email: unknown, password: unknown): Promise<{ email: string; password: string }> {
   const r = signUpSchema.safeParse({ email, password });
   const fields: Record<string, string> = {};
   if (!r.success) for (const i of r.error.issues) fields[String(i.path[0] ?? '_')] ??= i.message;
