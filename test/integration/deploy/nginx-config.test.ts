@@ -266,6 +266,11 @@ describe('over TLS', () => {
   let upstream: Upstream;
   let nginx: Nginx;
   beforeAll(async () => {
+    try {
+      execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    } catch {
+      throw new Error('the TLS tests need the openssl binary (Debian: openssl) to make a throwaway certificate');
+    }
     upstream = await startUpstream('ok');
     nginx = await startNginx([upstream.addr], { tls: true });
   });
