@@ -53,6 +53,7 @@ describe.each<DbKind>(['pglite', 'postgres'])('sign-in throttling (%s)', (db) =>
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(refused.text).toContain('Too many failed sign-ins to this account from your network. Wait');
+    expect(refused.text).toContain('<form method="post" action="/login"'); // the form stays, to try again later
 
     const owner = new Browser(app.url, '192.0.2.10');
     const ok = await owner.login('owner@example.com', PASSWORD);
