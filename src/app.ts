@@ -5,6 +5,7 @@ import { errorHandler, notFound } from './http/error-handler';
 import { fastPath } from './http/fast-path';
 import { requireApiKey } from './http/middleware/api-auth';
 import { requestLog } from './http/middleware/request-log';
+import { securityHeaders, uploadOriginOf } from './http/middleware/security-headers';
 import { loadSession, requireUser, verifyCsrf } from './http/middleware/session';
 import { buildAssetManifest, type AssetManifest } from './lib/assets';
 import { accountRoutes } from './routes/account.routes';
@@ -44,7 +45,16 @@ export function createApp(d: AppDeps): Express {
   app.set('view engine', 'ejs');
   app.locals.asset = (name: string) => assets.urls[name] ?? `/assets/missing/${name}`;
   app.locals.publicUrl = publicUrl;
+  app.locals.oauth = d.services.oauth.enabled; // the auth and account pages show a button per configured provider
 
+  const providers = Object.values(d.config.oauth).flatMap((p) => (p ? [new URL(p.baseUrl).origin] : []));
+  app.use(
+    securityHeaders({
+      uploadOrigin: uploadOriginOf(d.storage, d.logger),
+      redirectOrigins: providers,
+      framable: (req) => req.path.startsWith('/details/'), // WordPress frames "View details" from any site
+    }),
+  );
   app.get('/assets/:file', (req, res, next) => {
     const file = assets.files[req.params.file];
     if (!file) return next();
@@ -65,10 +75,10 @@ export function createApp(d: AppDeps): Express {
   app.use('/api', api);
   app.use(detailsRoutes(d.services)); // public and cookie-free: WordPress shows it in an iframe
 
-  app.use(loadSession(d.services.users, d.secretKey));
+  app.use(loadSession(d.services.sessions, d.secretKey));
   app.use(verifyCsrf);
-  app.use(oauthRoutes(d.services, d.config, d.logger)); // before authRoutes: adds provider notices to /login
   app.use(authRoutes(d.services));
+  app.use(oauthRoutes(d.services, d.config, d.logger));
   app.get('/', (req, res) => res.redirect(req.user ? '/products' : '/login'));
   app.use(requireUser);
   app.use(productRoutes(d.services, publicUrl));

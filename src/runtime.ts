@@ -65,11 +65,12 @@ export async function openRuntime(config: Config, logger: Logger, opts: { migrat
     await jobs.start();
     services.checkins.start();
     // Every minute (on every server; each task is safe to run concurrently): verifications a crash left
-    // unfinished, expired upload slots and their objects, expired sessions.
+    // unfinished, expired upload slots and their objects, expired sessions, stale login counters.
     const sweep = () => {
       void services.releases.resumeVerification().catch((err: Error) => logger.warn({ err: err.message }, 'release: verification sweep failed'));
       void services.releases.sweepUploads().catch((err: Error) => logger.warn({ err: err.message }, 'uploads: sweep failed'));
-      void services.users.purgeExpiredSessions().catch((err) => logger.warn({ err: (err as Error).message }, 'sessions: purge failed'));
+      void services.sessions.purgeExpired().catch((err) => logger.warn({ err: (err as Error).message }, 'sessions: purge failed'));
+      void services.auth.purgeStale().catch((err) => logger.warn({ err: (err as Error).message }, 'login throttles: purge failed'));
     };
     const sweeper = setInterval(sweep, 60_000);
     sweeper.unref();

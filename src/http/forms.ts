@@ -1,7 +1,10 @@
 import type { Response } from 'express';
-import { ValidationError } from '../lib/errors';
+import { RateLimitedError, ValidationError } from '../lib/errors';
 
-/** Run a form action; on a validation error re-render the form with the input and field messages. */
+/**
+ * Run a form action; on a validation error re-render the form with the input and field messages,
+ * and on a rate limit (429 + Retry-After) with the message saying how long to wait.
+ */
 export async function handleForm(
   res: Response,
   view: string,
@@ -11,8 +14,9 @@ export async function handleForm(
   try {
     await action();
   } catch (err) {
-    if (!(err instanceof ValidationError)) throw err;
-    res.status(422).render(view, { ...locals, errors: err.fields ?? {}, message: err.message });
+    if (!(err instanceof ValidationError) && !(err instanceof RateLimitedError)) throw err;
+    if (err.headers) res.set(err.headers);
+    res.status(err.status).render(view, { ...locals, errors: err.fields ?? {}, message: err.message });
   }
 }
 

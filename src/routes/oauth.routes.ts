@@ -4,25 +4,18 @@ import { Strategy as BitbucketStrategy, type BitbucketStrategyOptions } from 'pa
 import { Strategy as GitHubStrategy } from 'passport-github2';
 import type { OAuth2 } from 'oauth';
 import type { Config, OAuthProviderConfig } from '../config';
-import { SESSION_COOKIE, clearCookie, readCookie, setCookie } from '../http/cookies';
-import { handleForm, safeNext } from '../http/forms';
+import { clearCookie, readCookie, setCookie } from '../http/cookies';
+import { beginSession } from '../http/middleware/session';
 import { randomToken, safeEqual } from '../lib/crypto';
-import { BadRequestError, ValidationError } from '../lib/errors';
+import { BadRequestError } from '../lib/errors';
+import { controlCharProblem } from '../lib/validation';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
-import {
-  OAuthService,
-  isOAuthNotice,
-  oauthMessage,
-  type OAuthNotice,
-  type OAuthProvider,
-  type ProviderProfile,
-} from '../services/oauth.service';
+import type { OAuthNotice, OAuthProvider, ProviderProfile } from '../services/oauth.service';
 
 // Our own state store (no express-session): the state lives in a cookie bound to this browser.
 const STATE_COOKIE = 'wharf_oauth_state';
 const STATE_MAX_AGE = 10 * 60;
-const SESSION_MAX_AGE = 30 * 24 * 3600;
 
 type Done = (err?: unknown, profile?: unknown) => void;
 type Mode = 'login' | 'link';
@@ -65,12 +58,13 @@ class BitbucketWithEmails extends BitbucketStrategy {
 function toProfile(provider: OAuthProvider, raw: unknown): ProviderProfile {
   const p = raw as { id?: unknown; emails?: { value?: unknown; primary?: unknown; verified?: unknown }[] };
   const id = provider === 'github' ? (raw as { _json?: { id?: unknown } })._json?.id : p.id;
-  if ((typeof id !== 'string' && typeof id !== 'number') || String(id).length === 0 || String(id).length > 200) {
+  if ((typeof id !== 'string' && typeof id !== 'number') || String(id).length === 0 || String(id).length > 200 || controlCharProblem(String(id))) {
     throw new Error(`${provider} returned a profile without an id`);
   }
   const emails = (p.emails ?? [])
     .filter((e) => typeof e.value === 'string')
-    .map((e) => ({ email: String(e.value), primary: e.primary === true, verified: e.verified === true }));
+    .map((e) => ({ email: String(e.value), primary: e.primary === true, verified: e.verified === true }))
+    .filter((e) => !controlCharProblem(e.email)); // never an address, and PostgreSQL refuses a NUL
   return { provider, id: String(id), emails };
 }
 
@@ -121,45 +115,14 @@ function readState(req: Request): SavedState | undefined {
   return { provider, mode, userId, state };
 }
 
-/** Sign-in, sign-up and linking with GitHub and BitBucket; mounted before authRoutes. */
+/** Sign-in, sign-up and linking with GitHub and BitBucket (the /auth/* paths only). */
 export function oauthRoutes(s: Services, config: Config, logger: Logger): Router {
   const r = Router();
-  const oauth = new OAuthService(s.users);
   const auth = new passport.Passport(); // our own instance: no global state shared between apps
   const enabled = strategies(config);
   for (const [name, strategy] of Object.entries(enabled)) auth.use(name, strategy);
-  const buttons = { github: Boolean(enabled.github), bitbucket: Boolean(enabled.bitbucket) };
-  const providerOf = (v: unknown): OAuthProvider | undefined =>
-    (v === 'github' || v === 'bitbucket') && enabled[v] ? v : undefined;
-
-  r.use((_req, res, next) => {
-    res.locals.oauth = buttons; // the auth views show a button per configured provider
-    next();
-  });
-  // Provider-made accounts have no password: say so rather than "wrong password" (kept when unconfigured).
-  r.post('/login', async (req, res, next) => {
-    const email = String(req.body?.email ?? '').trim().toLowerCase();
-    if (!email || !(await s.users.isPasswordless(email))) return next();
-    await handleForm(res, 'pages/auth/login', { title: 'Sign in', values: { email, next: safeNext(req.body?.next) } }, async () => {
-      await s.rateLimits.hit(`login:ip:${req.ip}`, { limit: 30, windowMs: 15 * 60 * 1000 });
-      throw new ValidationError(oauthMessage('passwordless'));
-    });
-  });
-
-  if (!buttons.github && !buttons.bitbucket) return r;
-
-  // Where a failed provider sign-in lands: /login with a message naming what happened.
-  r.get('/login', (req, res, next) => {
-    if (!isOAuthNotice(req.query.oauth)) return next();
-    const message = oauthMessage(req.query.oauth, providerOf(req.query.provider));
-    res.render('pages/auth/login', { title: 'Sign in', values: { next: '/products' }, errors: {}, message });
-  });
-
-  // Lets the Account page offer "Link GitHub" only for providers not linked yet.
-  r.get('/account', async (req, res, next) => {
-    if (req.user) res.locals.oauthLinked = await s.users.linkedProviders(req.user.id);
-    next();
-  });
+  if (!Object.keys(enabled).length) return r;
+  const providerOf = (v: unknown) => s.oauth.providerOf(v);
 
   const start = (mode: Mode) => (req: Request, res: Response, next: NextFunction) => {
     const provider = providerOf(req.params.provider);
@@ -197,11 +160,10 @@ export function oauthRoutes(s: Services, config: Config, logger: Logger): Router
         logger.warn({ reqId: req.requestId, provider, reason: (e as Error).message, status: oe?.statusCode }, 'oauth sign-in failed');
         return refuse('failed');
       }
-      const outcome = await oauth.complete(profile, saved.mode === 'link' ? saved.userId : undefined);
+      const outcome = await s.oauth.complete(profile, saved.mode === 'link' ? saved.userId : undefined);
       if (outcome.kind === 'refused') return refuse(outcome.notice);
       if (outcome.kind === 'linked') return res.redirect(303, '/account');
-      if (req.sessionToken) await s.users.destroySession(req.sessionToken);
-      setCookie(req, res, SESSION_COOKIE, await s.users.createSession(outcome.user.id), SESSION_MAX_AGE);
+      await beginSession(req, res, s.sessions, await s.sessions.create(outcome.user.id));
       logger.info({ reqId: req.requestId, provider, userId: outcome.user.id, created: outcome.created }, 'oauth sign-in');
       res.redirect(303, '/products');
     };

@@ -16,6 +16,9 @@ import { CheckinRecorder } from './updates/checkins';
 import { DownloadTokens } from './updates/download-tokens';
 import { HotCache } from './updates/hot-cache';
 import { UpdatesService } from './updates/updates.service';
+import { AuthService } from './auth.service';
+import { OAuthService } from './oauth.service';
+import { SessionsService } from './sessions.service';
 import { UsersService } from './users.service';
 
 export interface ServiceDeps {
@@ -43,10 +46,15 @@ export function createServices(d: ServiceDeps) {
   const checkins = new CheckinRecorder(db, config.checkinFlushMs, logger);
 
   const users = new UsersService(db);
+  const sessions = new SessionsService(db);
+  const rateLimits = new SharedRateLimiter(db);
   const products = new ProductsService(db, d.storage, logger, onProductChanged);
   const releases = new ReleasesService(db, d.storage, products, config.uploads, logger, onProductChanged);
   return {
     users,
+    sessions,
+    auth: new AuthService(db, users, sessions, rateLimits),
+    oauth: new OAuthService(users, config.oauth),
     products,
     releases,
     catalog,
@@ -56,7 +64,6 @@ export function createServices(d: ServiceDeps) {
     downloads: new DownloadsService(db, d.storage, tokens, catalog, logger),
     licenses: new LicensesService(db, catalog),
     purchaseCodes: new PurchaseCodesService(db, products, catalog),
-    rateLimits: new SharedRateLimiter(db),
     apiLimits: { updates: perMinute(config.rateLimits.updatesPerMinute), licenses: perMinute(config.rateLimits.licensesPerMinute) },
     clientFiles: { render: renderClientFile, snippet: clientSnippet },
   };

@@ -50,7 +50,20 @@ export function isOAuthNotice(v: unknown): v is OAuthNotice {
 
 /** The rules for signing up, signing in and linking with a provider; knows nothing of HTTP or passport. */
 export class OAuthService {
-  constructor(private readonly users: UsersService) {}
+  /** Which providers have a client id and secret configured: the pages offer a button for each. */
+  readonly enabled: Readonly<Record<OAuthProvider, boolean>>;
+
+  constructor(
+    private readonly users: UsersService,
+    configured: Partial<Record<OAuthProvider, unknown>> = {},
+  ) {
+    this.enabled = { github: Boolean(configured.github), bitbucket: Boolean(configured.bitbucket) };
+  }
+
+  /** A configured provider named by untrusted input, else undefined. */
+  providerOf(v: unknown): OAuthProvider | undefined {
+    return (v === 'github' || v === 'bitbucket') && this.enabled[v] ? v : undefined;
+  }
 
   /** `linkToUserId`: the signed-in vendor who asked to link this provider from Account. */
   async complete(p: ProviderProfile, linkToUserId?: string): Promise<OAuthOutcome> {

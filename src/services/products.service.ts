@@ -3,24 +3,23 @@ import type { Storage } from '../adapters/storage/storage';
 import type { Db } from '../db/client';
 import * as q from '../db/queries/products.queries';
 import { NotFoundError, ValidationError } from '../lib/errors';
-import { isUuid, optionalText, optionalUrl, parseInput } from '../lib/validation';
+import { isUuid, multilineText, optionalText, optionalUrl, parseInput, plainText, requiredText } from '../lib/validation';
 import type { Logger } from '../logger';
 
 export type Product = q.ProductRow;
 
-const slug = z
-  .string({ error: 'Enter the slug.' })
+const slug = plainText({ error: 'Enter the slug.' })
   .trim()
   .regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, 'Use lowercase letters, digits, dots, dashes or underscores (the folder name inside the zip).');
 
 const editable = {
-  name: z.string({ error: 'Enter a name.' }).trim().min(1, 'Enter a name.').max(200, 'Use at most 200 characters.'),
+  name: requiredText(200, 'Enter a name.'),
   homepage: optionalUrl,
   author: optionalText(200),
   authorHomepage: optionalUrl,
-  description: z.string().max(100_000, 'Use at most 100,000 characters.').optional(),
-  installation: z.string().max(100_000, 'Use at most 100,000 characters.').optional(),
-  changelog: z.string().max(100_000, 'Use at most 100,000 characters.').optional(),
+  description: multilineText(100_000).optional(),
+  installation: multilineText(100_000).optional(),
+  changelog: multilineText(100_000).optional(),
   free: z.union([z.boolean(), z.enum(['on', 'true', '1', 'false', '0', ''])]).optional().transform((v) => v === true || v === 'on' || v === 'true' || v === '1'),
   bannerLow: optionalUrl,
   bannerHigh: optionalUrl,

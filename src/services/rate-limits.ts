@@ -1,5 +1,5 @@
 import type { Db } from '../db/client';
-import { clearWindow, hitWindow } from '../db/queries/rate-limits.queries';
+import { clearWindow, deleteWindowsBefore, hitWindow } from '../db/queries/rate-limits.queries';
 import { RateLimitedError } from '../lib/errors';
 
 export interface Limit {
@@ -11,15 +11,18 @@ export interface Limit {
 export class SharedRateLimiter {
   constructor(private readonly db: Db) {}
 
-  async hit(key: string, l: Limit, now = new Date()): Promise<void> {
+  async hit(key: string, l: Limit, now = new Date(), message = 'Too many attempts; try again later.'): Promise<void> {
     const { count, windowStart } = await hitWindow(this.db, key, now, l.windowMs);
-    if (count > l.limit) {
-      throw new RateLimitedError((windowStart.getTime() + l.windowMs - now.getTime()) / 1000, 'Too many attempts; try again later.');
-    }
+    if (count > l.limit) throw new RateLimitedError((windowStart.getTime() + l.windowMs - now.getTime()) / 1000, message);
   }
 
   reset(key: string): Promise<void> {
     return clearWindow(this.db, key);
+  }
+
+  /** Every window is at most a day long; older rows are dead weight. */
+  purgeStale(now = new Date()): Promise<void> {
+    return deleteWindowsBefore(this.db, new Date(now.getTime() - 86400_000));
   }
 }
 

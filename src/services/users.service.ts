@@ -1,39 +1,45 @@
+import { z } from 'zod';
 import type { Db } from '../db/client';
 import * as q from '../db/queries/users.queries';
 import { sha256Hex, randomToken } from '../lib/crypto';
 import { NotFoundError, UnauthorizedError, ValidationError } from '../lib/errors';
-import { isUuid } from '../lib/validation';
-import { hashPassword, verifyPassword } from './passwords';
+import { emailAddress, isUuid, optionalText, parseInput, plainText } from '../lib/validation';
+import { hashPassword, passwordProblem, verifyPassword } from './passwords';
 
 export interface User {
   id: string;
   email: string;
 }
 
-const SESSION_DAYS = 30;
-const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
 function toUser(row: q.UserRow): User {
   return { id: row.id, email: row.email };
 }
 
-export function validateCredentials(email: unknown, password: unknown): { email: string; password: string } {
+const signUpSchema = z.object({
+  email: emailAddress,
+  password: plainText({ error: 'Enter a password.' }),
+});
+
+const apiKeySchema = z.object({ name: optionalText(100).transform((v) => v ?? 'API key') });
+
+/** Sign-up and CLI input: a valid email and a password strong enough (see passwords.ts). */
+async function validateCredentials(email: unknown, password: unknown): Promise<{ email: string; password: string }> {
+  const r = signUpSchema.safeParse({ email, password });
   const fields: Record<string, string> = {};
-  const e = typeof email === 'string' ? email.trim() : '';
-  const p = typeof password === 'string' ? password : '';
-  // Length first: EMAIL_RE backtracks quadratically on long runs of dots (100,000 characters: minutes).
-  if (e.length > 254 || !EMAIL_RE.test(e)) fields.email = 'Enter a valid email address.';
-  if (p.length < 10) fields.password = 'Use at least 10 characters.';
-  else if (p.length > 256) fields.password = 'Use at most 256 characters.';
-  if (Object.keys(fields).length) throw new ValidationError('Please correct the highlighted fields.', fields);
-  return { email: e, password: p };
+  if (!r.success) for (const i of r.error.issues) fields[String(i.path[0] ?? '_')] ??= i.message;
+  if (!fields.password) {
+    const problem = await passwordProblem(String(password), [typeof email === 'string' ? email.trim() : '', 'wharf']);
+    if (problem) fields.password = problem;
+  }
+  if (!r.success || Object.keys(fields).length) throw new ValidationError('Please correct the highlighted fields.', fields);
+  return r.data;
 }
 
 export class UsersService {
   constructor(private readonly db: Db) {}
 
   async signUp(email: unknown, password: unknown): Promise<User> {
-    const creds = validateCredentials(email, password);
+    const creds = await validateCredentials(email, password);
     const row = await q.insertUser(this.db, creds.email, await hashPassword(creds.password));
     if (!row) throw new ValidationError('That email is already registered.', { email: 'That email is already registered; sign in instead.' });
     return toUser(row);
@@ -52,35 +58,8 @@ export class UsersService {
     return toUser(row);
   }
 
-  /** Returns the cookie value; only its hash is stored. */
-  async createSession(userId: string, now = new Date()): Promise<string> {
-    const token = randomToken(32);
-    await q.insertSession(this.db, sha256Hex(token), userId, new Date(now.getTime() + SESSION_DAYS * 86400_000));
-    return token;
-  }
-
-  async resolveSession(token: string, now = new Date()): Promise<User | null> {
-    const idHash = sha256Hex(token);
-    const found = await q.findSessionUser(this.db, idHash, now);
-    if (!found) return null;
-    // Slide the expiry only when half of it is used, so page loads rarely write.
-    if (found.expiresAt.getTime() - now.getTime() < (SESSION_DAYS / 2) * 86400_000) {
-      await q.extendSession(this.db, idHash, new Date(now.getTime() + SESSION_DAYS * 86400_000));
-    }
-    return toUser(found.user);
-  }
-
-  /** Expired sessions are only ever refused on read; this removes them. */
-  purgeExpiredSessions(now = new Date()): Promise<void> {
-    return q.deleteExpiredSessions(this.db, now);
-  }
-
-  async destroySession(token: string): Promise<void> {
-    await q.deleteSession(this.db, sha256Hex(token));
-  }
-
-  async createApiKey(userId: string, name: string): Promise<{ key: string; id: string; prefix: string }> {
-    const label = name.trim().slice(0, 100) || 'API key';
+  async createApiKey(userId: string, name: unknown): Promise<{ key: string; id: string; prefix: string }> {
+    const label = parseInput(apiKeySchema, { name }).name;
     const prefix = randomToken(6).replace(/[-_]/g, 'x').slice(0, 8);
     const key = `wharf_${prefix}_${randomToken(32)}`;
     const row = await q.insertApiKey(this.db, { userId, name: label, prefix, keyHash: sha256Hex(key) });
@@ -123,9 +102,9 @@ export class UsersService {
 
   /** Null when the email is invalid or the email or provider id is already taken. */
   async createWithProvider(email: string, provider: q.OAuthProvider, providerId: string): Promise<User | null> {
-    const e = email.trim();
-    if (e.length > 254 || !EMAIL_RE.test(e)) return null;
-    const row = await q.insertProviderUser(this.db, e, provider, providerId);
+    const e = emailAddress.safeParse(email);
+    if (!e.success) return null;
+    const row = await q.insertProviderUser(this.db, e.data, provider, providerId);
     return row ? toUser(row) : null;
   }
 

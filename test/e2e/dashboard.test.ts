@@ -1,5 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -22,6 +24,20 @@ let work: string;
 let page: Page;
 let context: BrowserContext;
 let productId: string;
+/** Every Content-Security-Policy violation any watched page reported (console or event). */
+const cspViolations: string[] = [];
+
+async function watchCsp(ctx: BrowserContext): Promise<void> {
+  await ctx.exposeBinding('__wharfCsp', (src, text: string) => void cspViolations.push(`${src.page.url()}: ${text}`));
+  await ctx.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      (window as unknown as { __wharfCsp(t: string): void }).__wharfCsp(`${e.violatedDirective} blocked ${e.blockedURI}`);
+    });
+  });
+  ctx.on('console', (m) => {
+    if (/Content Security Policy|Refused to/i.test(m.text())) cspViolations.push(`${m.page()?.url()}: ${m.text()}`);
+  });
+}
 
 /** A real plugin zip on disk; with `blobBytes`, an incompressible stored file makes it that much bigger. */
 function zipFile(name: string, slug: string, version: string, blobBytes = 0): string {
@@ -94,6 +110,7 @@ beforeAll(async () => {
   if (b.status === 'rejected') throw b.reason;
   page = await browser.newPage();
   context = page.context();
+  await watchCsp(context);
 }, 120_000); // PGlite's start alone takes 15-45 s on a loaded 2-CPU machine.
 
 afterAll(async () => {
@@ -188,6 +205,9 @@ it('explains a refused zip (wrong top folder) on the upload page without leaving
 
 it('without JavaScript, Start upload shows a form that posts straight to S3, whose redirect lands on the product page', async () => {
   const noJs = await browser.newPage({ javaScriptEnabled: false, storageState: await context.storageState() });
+  noJs.context().on('console', (m) => {
+    if (/Content Security Policy|Refused to/i.test(m.text())) cspViolations.push(`${noJs.url()}: ${m.text()}`);
+  });
   try {
     await withScreenshotOnFailure(noJs, 'no-js-upload', async () => {
       const slots = async () => (await app.runtime.database.db.select().from(uploads)).length;
@@ -244,4 +264,53 @@ it('follows the verification pass after the upload: a zip whose local header hid
     await expect(row.getByRole('button', { name: 'Make live' }).count()).resolves.toBe(0);
     await expect(liveVersions(page)).resolves.toEqual(['2.0']);
   });
+});
+
+it('every dashboard page works under the Content-Security-Policy, with no violation reported', async () => {
+  await withScreenshotOnFailure(page, 'csp', async () => {
+    const visit = async (path: string) => {
+      const res = await page.goto(`${app.url}${path}`);
+      expect({ path, csp: res?.headers()['content-security-policy'] }).toEqual({ path, csp: expect.stringContaining("script-src 'self'") });
+    };
+    for (const path of ['/products', '/products/new', `/products/${productId}`, `/products/${productId}/edit`, `/products/${productId}/codes`, '/account']) await visit(path);
+
+    // The scripted parts still run: a batch of codes, the confirm dialog on revoke, an API key.
+    await visit(`/products/${productId}/codes/new`);
+    await page.fill('#count', '1');
+    await Promise.all([page.waitForURL(/\/codes\/[0-9a-f-]{36}$/), page.click('form[action$="/codes"] button[type=submit]')]);
+    page.once('dialog', (d) => void d.accept());
+    await Promise.all([page.waitForURL(/notice=revoked/), page.click('form[action$="/revoke"] button')]);
+    await expect(page.locator('.alert.ok').textContent()).resolves.toContain('Code revoked');
+    await visit('/account');
+    await page.fill('input[name=name]', 'browser key');
+    await page.click('form[action="/account/api-keys"] button');
+    await expect(page.locator('#new-api-key').textContent()).resolves.toMatch(/^wharf_/);
+    await visit(`/details/${productId}`);
+    await expect(page.locator('h1').textContent()).resolves.toBe('Acme Browser');
+  });
+  expect(cspViolations).toEqual([]);
+});
+
+it('another site can frame the details page but not the dashboard', async () => {
+  // A WordPress admin on another origin (127.0.0.1, not localhost) with an iframe of each. A real
+  // loopback server: Chromium never lets a page it cannot place on the local network frame loopback.
+  const html = `<iframe id="details" src="${app.url}/details/${productId}"></iframe><iframe id="dashboard" src="${app.url}/login"></iframe>`;
+  const wordpress = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html));
+  await new Promise<void>((resolve) => wordpress.listen(0, '127.0.0.1', resolve));
+  const framer = await browser.newPage();
+  const messages: string[] = [];
+  framer.on('console', (m) => messages.push(m.text()));
+  try {
+    await framer.goto(`http://127.0.0.1:${(wordpress.address() as AddressInfo).port}/wp-admin/plugin-install.php`);
+    await expect(framer.frameLocator('#details').locator('h1').textContent()).resolves.toBe('Acme Browser');
+    // Chromium words it "Framing '<origin>/' violates … frame-ancestors 'none' … blocked".
+    const refusal = new RegExp(`(Framing|Refused to frame) '${app.url}/'.*frame-ancestors 'none'`);
+    for (let i = 0; i < 100 && !messages.some((m) => refusal.test(m)); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(messages).toContainEqual(expect.stringMatching(refusal));
+    await expect(framer.frameLocator('#dashboard').locator('#email').count()).resolves.toBe(0);
+  } finally {
+    await framer.context().close();
+    wordpress.closeAllConnections();
+    await new Promise<void>((resolve) => wordpress.close(() => resolve()));
+  }
 });

@@ -20,3 +20,8 @@ export async function hitWindow(db: Db, key: string, now: Date, windowMs: number
 export async function clearWindow(db: Db, key: string): Promise<void> {
   await db.execute(sql`delete from rate_limits where key = ${key}`);
 }
+
+/** Windows that started before `before` can no longer count anything. */
+export async function deleteWindowsBefore(db: Db, before: Date): Promise<void> {
+  await db.execute(sql`delete from rate_limits where window_start < ${before.toISOString()}::timestamptz`);
+}

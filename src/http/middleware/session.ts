@@ -1,19 +1,19 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { hmac, randomToken, safeEqual } from '../../lib/crypto';
 import { ForbiddenError } from '../../lib/errors';
-import type { UsersService } from '../../services/users.service';
-import { ANON_COOKIE, SESSION_COOKIE, readCookie, setCookie } from '../cookies';
+import { SESSION_LIFETIME_SECONDS, type SessionsService } from '../../services/sessions.service';
+import { ANON_COOKIE, SESSION_COOKIE, clearCookie, readCookie, setCookie } from '../cookies';
 
 /**
  * Loads the signed-in vendor from the session cookie (sessions live in PostgreSQL, so any app
  * server can serve any request) and derives the CSRF token bound to that session.
  */
-export function loadSession(users: UsersService, secret: string): RequestHandler {
+export function loadSession(sessions: SessionsService, secret: string): RequestHandler {
   return async (req, res, next) => {
     try {
       const token = readCookie(req, SESSION_COOKIE);
       if (token && token.length < 200) {
-        const user = await users.resolveSession(token);
+        const user = await sessions.resolve(token);
         if (user) {
           req.user = user;
           req.sessionToken = token;
@@ -55,3 +55,14 @@ export const requireUser: RequestHandler = (req, res, next) => {
   if (req.method === 'GET') return res.redirect(`/login?next=${encodeURIComponent(req.originalUrl)}`);
   next(new ForbiddenError('Sign in first.', 'unauthorized'));
 };
+
+/** Hands the browser a new session, ending the one it had (no session fixation). */
+export async function beginSession(req: Request, res: Response, sessions: SessionsService, token: string): Promise<void> {
+  if (req.sessionToken) await sessions.destroy(req.sessionToken);
+  setCookie(req, res, SESSION_COOKIE, token, SESSION_LIFETIME_SECONDS);
+}
+
+export async function endSession(req: Request, res: Response, sessions: SessionsService): Promise<void> {
+  if (req.sessionToken) await sessions.destroy(req.sessionToken);
+  clearCookie(req, res, SESSION_COOKIE);
+}

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { BadRequestError } from '../../lib/errors';
+import { assertPlainText } from '../../lib/validation';
 import type { Product } from '../../services/products.service';
 import type { Version } from '../../services/releases.service';
 import type { Services } from '../../services';
@@ -80,6 +81,7 @@ export function productsApi(s: Services, publicUrl: string): Router {
   r.post('/products/:id/versions', async (req, res) => {
     const key = body(req.body).key;
     if (typeof key !== 'string' || !key) throw new BadRequestError('Send the upload key: { "key": "…" }.');
+    assertPlainText({ key });
     const v = await s.releases.finalize(req.user!.id, req.params.id, { key });
     const product = await s.products.get(req.user!.id, req.params.id);
     res.status(201).json(versionJson(v, product.liveVersionId));

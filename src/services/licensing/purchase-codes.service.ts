@@ -3,54 +3,24 @@ import { z } from 'zod';
 import type { Db } from '../../db/client';
 import * as lq from '../../db/queries/licensing.queries';
 import { NotFoundError } from '../../lib/errors';
-import { isUuid, parseInput } from '../../lib/validation';
+import { isUuid, optionalDay, parseInput, plainText, wholeNumber } from '../../lib/validation';
 import type { ProductsService } from '../products.service';
 import type { Catalog } from '../updates/catalog';
 import { formatCode, generateCode, normalizeCode } from './code-format';
 import { codeStatus, todayUtc, type CodeStatus } from './license-status';
 
-const optionalPositive = (label: string) =>
-  z
-    .union([z.number(), z.string(), z.null()])
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v === null || v === '') return null;
-      const n = typeof v === 'number' ? v : Number(v);
-      if (!Number.isInteger(n) || n < 1 || n > 1_000_000) {
-        ctx.addIssue({ code: 'custom', message: `${label} must be a whole number from 1 to 1,000,000, or empty for no limit.` });
-        return z.NEVER;
-      }
-      return n;
-    });
+const limit = (label: string) =>
+  wholeNumber({ min: 1, max: 1_000_000, empty: null, message: `${label} must be a whole number from 1 to 1,000,000, or empty for no limit.` });
 
 const createSchema = z.object({
-  count: z
-    .union([z.number(), z.string()])
-    .optional()
-    .transform((v, ctx) => {
-      const n = v === undefined || v === '' ? 1 : Number(v);
-      if (!Number.isInteger(n) || n < 1 || n > 1000) {
-        ctx.addIssue({ code: 'custom', message: 'Create between 1 and 1,000 codes at once.' });
-        return z.NEVER;
-      }
-      return n;
-    }),
-  expiresAt: z
-    .union([z.string(), z.null()])
-    .optional()
-    .transform((v, ctx) => {
-      if (!v) return null;
-      const day = v.slice(0, 10);
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(Date.parse(`${day}T00:00:00Z`)) || new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) !== day) {
-        ctx.addIssue({ code: 'custom', message: 'Enter a date as YYYY-MM-DD.' });
-        return z.NEVER;
-      }
-      return day;
-    }),
-  maxDownloads: optionalPositive('Maximum downloads'),
-  maxSites: optionalPositive('Maximum sites'),
-  note: z.string({ error: 'The note must be text.' }).max(500, 'Use at most 500 characters.').optional().transform((v) => v?.trim() ?? ''),
+  count: wholeNumber({ min: 1, max: 1000, empty: 1, message: 'Create between 1 and 1,000 codes at once.' }),
+  expiresAt: optionalDay,
+  maxDownloads: limit('Maximum downloads'),
+  maxSites: limit('Maximum sites'),
+  note: plainText({ error: 'The note must be text.' }).max(500, 'Use at most 500 characters.').optional().transform((v) => v?.trim() ?? ''),
 });
+
+const listSchema = z.object({ search: plainText().optional() });
 
 export interface CodeView {
   id: string;
@@ -117,7 +87,8 @@ export class PurchaseCodesService {
     // A malformed batch id must not silently widen the list (or a CSV export) to every code.
     if (q.batch !== undefined && q.batch !== '' && !isUuid(q.batch)) throw new NotFoundError('No such batch of codes');
     const status = STATUSES.find((s) => s === q.status);
-    const search = typeof q.search === 'string' ? q.search.trim().slice(0, 200) : '';
+    const raw = parseInput(listSchema, { search: typeof q.search === 'string' ? q.search : undefined }, 'The search cannot contain control characters.').search;
+    const search = raw ? raw.trim().slice(0, 200) : '';
     const page = Math.max(1, Math.min(100_000, Number.parseInt(String(q.page ?? '1'), 10) || 1));
     const limit = q.limit ?? PAGE_SIZE;
     const { rows, total } = await lq.listCodes(this.db, product.id, {

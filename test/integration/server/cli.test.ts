@@ -42,6 +42,11 @@ test('operators create a user and an API key from the command line, and the key 
 test('bad CLI use explains itself and exits non-zero', async () => {
   await expect(wharf(['user:create', '--email', 'x@example.com'])).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/needs --email and --password/) });
   await expect(wharf(['user:create', '--email', 'bad', '--password', 'short'])).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/valid email/) });
+  // The same password rules as sign-up: a common password is refused with zxcvbn's advice.
+  await expect(wharf(['user:create', '--email', 'weak@example.com', '--password', 'password1234'])).rejects.toMatchObject({
+    code: 1,
+    stderr: expect.stringMatching(/password: This password is too easy to guess\. This is similar to a commonly used password\./),
+  });
   await expect(wharf(['apikey:create', '--email', 'nobody@example.com'])).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/No user/) });
   await expect(wharf(['frobnicate'])).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/Unknown command/) });
 });
