@@ -41,7 +41,9 @@ async function release(productId: string, zip: Buffer): Promise<{ status: number
   if (s3.status !== 204) throw new Error(`s3: ${s3.status}`);
   const started = performance.now();
   const fin = await api(app.url, vendor.key, 'POST', `/api/v1/products/${productId}/versions`, { key: post.json.key });
-  return { status: fin.status, text: fin.text, ms: performance.now() - started };
+  const ms = performance.now() - started;
+  await app.runtime.services.releases.idle(); // offered once the verification pass (in this process) is done
+  return { status: fin.status, text: fin.text, ms };
 }
 
 /** The HTML inside each `<div class="readme-body">` of a details page (sections never contain a closing div of their own but nested ones). */
@@ -172,8 +174,9 @@ describe('100,000-character pathological text', () => {
         await expectWithin(2000, async () => {
           res = await vendor.web.post(`/products/${id}/edit`, { name: 'Form product', [field]: value });
         });
-        // Long URLs get the form back with the message; everything else is saved.
-        if (field === 'homepage') expect([res.status, res.text.includes('Use at most 2000 characters.')]).toEqual([422, true]);
+        // Long URLs, and line breaks in a one-line field, get the form back with the message; everything else is saved.
+        if (field === 'homepage') expect([res.status, res.text.includes('id="homepage-error"')]).toEqual([422, true]);
+        else if (field === 'author' && /[\r\n]/.test(value)) expect([res.status, res.text.includes('id="author-error"')]).toEqual([422, true]);
         else expect({ name, field, status: res.status }).toEqual({ name, field, status: 302 });
         await expectSafeRenders(id);
       }

@@ -42,7 +42,9 @@ describe('the embedded setup', () => {
   afterAll(() => app.stop());
 
   test('dashboard pages: strict CSP naming the S3 origin for uploads, no framing, nosniff, same-origin referrers, no HSTS over HTTP', async () => {
-    const res = await vendor.web.get(`/products/${productId}/releases/new`);
+    await vendor.web.get(`/products/${productId}/releases/new`);
+    // "Start upload" (the no-JavaScript path) answers the page whose form posts straight to S3.
+    const res = await vendor.web.post(`/products/${productId}/releases/new`, {});
     expect(res.status).toBe(200);
     const csp = directives(res.headers.get('content-security-policy'));
     expect(csp.get('default-src')).toEqual(["'self'"]);
