@@ -1,3 +1,5 @@
+import type { Cache } from './adapters/cache/cache';
+import { MemcachedCache } from './adapters/cache/memcached.cache';
 import { S3Storage } from './adapters/storage/s3-storage';
 import { EMBEDDED_S3_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from './adapters/storage/embedded-s3';
 import type { Storage } from './adapters/storage/storage';
@@ -13,6 +15,8 @@ export interface Runtime {
   logger: Logger;
   database: Database;
   storage: Storage;
+  /** memcached when MEMCACHED_SERVERS is set. */
+  sharedCache: Cache | null;
   services: Services;
   secretKey: string;
   embeddedS3?: EmbeddedS3;
@@ -50,6 +54,12 @@ export async function openStorage(config: Config, logger: Logger): Promise<{ sto
   return { storage, embedded };
 }
 
+/** memcached is optional: when it is down or not configured, the in-process cache and PostgreSQL serve. */
+export function openSharedCache(config: Config, logger: Logger): Cache | null {
+  const m = config.memcached;
+  return m.servers.length ? new MemcachedCache({ servers: m.servers, timeoutMs: m.timeoutMs }, logger) : null;
+}
+
 /** Everything the app needs, connected and migrated: shared by the server, the CLI and tests. */
 export async function openRuntime(config: Config, logger: Logger, opts: { migrate?: boolean } = {}): Promise<Runtime> {
   const database = await openDatabase(config.database, logger);
@@ -57,7 +67,8 @@ export async function openRuntime(config: Config, logger: Logger, opts: { migrat
     if (opts.migrate !== false) await migrate(database.db, logger);
     const { storage, embedded } = await openStorage(config, logger);
     const secretKey = resolveSecretKey(config);
-    const services = createServices({ config, logger, database, storage, secretKey });
+    const sharedCache = openSharedCache(config, logger);
+    const services = createServices({ config, logger, database, storage, sharedCache, secretKey });
     services.checkins.start();
     // Every minute: checksums a crash left unfinished, and expired sessions.
     const sweep = () => {
@@ -72,6 +83,7 @@ export async function openRuntime(config: Config, logger: Logger, opts: { migrat
       logger,
       database,
       storage,
+      sharedCache,
       services,
       secretKey,
       ...(embedded ? { embeddedS3: embedded } : {}),
@@ -80,7 +92,7 @@ export async function openRuntime(config: Config, logger: Logger, opts: { migrat
         await services.releases.idle();
         // Check-ins still in memory are written before the pool closes.
         await services.checkins.stop().catch((err) => logger.error({ err }, 'checkins: final flush failed'));
-        await services.sharedCache?.close();
+        await sharedCache?.close();
         await storage.close();
         await embedded?.close();
         await database.close();

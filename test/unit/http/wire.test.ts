@@ -1,7 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { header } from '../../../src/http/fast-path';
+import { header } from '../../../src/http/wire';
 
 /** header() must read a request exactly as Node's req.headers does, duplicates and case included. */
 test('header() agrees with req.headers on repeated, mixed-case and missing headers', async () => {

@@ -1,0 +1,171 @@
+import { sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../client';
+import { rowsOf } from '../rows';
+import { bindSite } from './licensing.queries';
+
+/** The release a download token names, as the redirect needs it. */
+export interface ReleaseRow {
+  version: string;
+  s3Key: string;
+  releasedAt: number; // epoch ms
+  slug: string;
+  free: boolean;
+}
+
+/** A code as the counting statement saw it, before its own write. */
+export interface SeenCode {
+  id: string;
+  code: string;
+  productId: string;
+  revision: number;
+  expiresOn: string | null;
+  maxDownloads: number | null;
+  downloadsUsed: number;
+  maxSites: number | null;
+  revoked: boolean;
+  sites: { host: string; counts: boolean }[];
+}
+
+export interface CountResult {
+  release: ReleaseRow | null;
+  seen: SeenCode | null;
+  /** Set when the download was counted and recorded: the code's revision after it, and whether that changed. */
+  counted: { revision: number; bumped: boolean } | null;
+}
+
+const RELEASE = (productId: string, versionId: string) => sql`
+  select v.version, v.s3_key, v.released_at, (extract(epoch from v.released_at) * 1000)::float8 as released_ms, p.slug, p.free
+  from versions v join products p on p.id = v.product_id
+  where v.id = ${versionId}::uuid and v.product_id = ${productId}::uuid`;
+
+// Entitled to versions released up to the end of the expiry day (UTC): mirrors endOfDayUtc.
+const ENTITLED = (released: SQL) => sql`(c.expires_on is null or ${released} < (c.expires_on + 1)::timestamp at time zone 'UTC')`;
+
+/**
+ * Counts one download of a code in one statement, without a lock held across round trips:
+ * the update's conditions (not revoked, entitled to the version, under the download limit, the
+ * site already bound or not limited) make exactly max_downloads of any number of concurrent
+ * downloads succeed. The download row and a binding that takes no slot go in the same
+ * statement. A host that would take a slot is left to claimSlotAndCount. The code's state as
+ * the statement first saw it comes back either way, for the verdict's wording.
+ */
+export async function countDownload(db: Db, a: { codeId: string; productId: string; versionId: string; host: string | null; devHost: boolean }): Promise<CountResult> {
+  const result = await db.execute(sql`with v as (${RELEASE(a.productId, a.versionId)}),
+    seen as (
+      select c.id, c.code, c.product_id, c.revision, c.expires_on::text as expires_on, c.max_downloads, c.downloads_used, c.max_sites, c.revoked_at is not null as revoked,
+             array(select s.host from code_sites s where s.code_id = c.id and s.active order by s.host) as bound,
+             array(select s.host from code_sites s where s.code_id = c.id and s.active and s.counts_toward_limit order by s.host) as counted
+      from purchase_codes c where c.id = ${a.codeId}::uuid
+    ),
+    upd as (
+      update purchase_codes c
+         set downloads_used = c.downloads_used + 1,
+             revision = c.revision + (c.max_downloads is not null)::int
+       where c.id = ${a.codeId}::uuid and c.product_id = ${a.productId}::uuid and c.revoked_at is null
+         and exists (select 1 from v)
+         and ${ENTITLED(sql`(select v.released_at from v)`)}
+         and (c.max_downloads is null or c.downloads_used < c.max_downloads)
+         and (c.max_sites is null or ${a.devHost}::boolean
+              or exists (select 1 from code_sites s where s.code_id = c.id and s.host = ${a.host}::text and s.active))
+       returning c.id, c.revision, c.max_sites, c.max_downloads is not null as bumped
+    ),
+    site as (
+      insert into code_sites (code_id, host, counts_toward_limit)
+      select upd.id, ${a.host}::text, not ${a.devHost}::boolean from upd where ${a.host}::text is not null and (upd.max_sites is null or ${a.devHost}::boolean)
+      on conflict (code_id, host) do update set active = true, deactivated_at = null where code_sites.active = false
+      returning 1
+    ),
+    dl as (
+      insert into downloads (product_id, code_id, version, host) select ${a.productId}::uuid, upd.id, v.version, ${a.host}::text from upd, v returning 1
+    )
+    select v.*, seen.*, upd.revision as new_revision, upd.bumped
+    from (select 1) one left join v on true left join seen on true left join upd on true`);
+  return toCountResult(rowsOf<Raw>(result)[0]!);
+}
+
+/**
+ * The one download that binds a host to a code with a site limit: under the code's row lock (a
+ * transaction of three short statements, once per site), so concurrent first downloads from
+ * different sites never take more than max_sites slots. null: the code changed meanwhile (look
+ * again); 'site_limit': no slot was free.
+ */
+export async function claimSlotAndCount(db: Db, a: { codeId: string; productId: string; versionId: string; host: string; releasedAt: number; version: string }): Promise<{ revision: number } | 'site_limit' | null> {
+  return db.transaction(async (tx) => {
+    const t = tx as unknown as Db;
+    const locked = rowsOf<{ id: string; max_sites: number | null }>(
+      await t.execute(sql`update purchase_codes c set downloads_used = c.downloads_used + 1
+        where c.id = ${a.codeId}::uuid and c.product_id = ${a.productId}::uuid and c.revoked_at is null
+          and ${ENTITLED(sql`to_timestamp(${a.releasedAt / 1000}::float8)`)}
+          and (c.max_downloads is null or c.downloads_used < c.max_downloads)
+        returning c.id, c.max_sites`),
+    )[0];
+    if (!locked) return null;
+    const site = await bindSite(t, a.codeId, a.host, true, locked.max_sites);
+    if (site.revision === null && !site.wasActive) throw new SiteLimitReached(); // rolls the count back
+    await t.execute(sql`insert into downloads (product_id, code_id, version, host) values (${a.productId}::uuid, ${a.codeId}::uuid, ${a.version}, ${a.host})`);
+    const bumped = rowsOf<{ revision: number }>(await t.execute(sql`update purchase_codes set revision = revision + 1 where id = ${a.codeId}::uuid returning revision`))[0]!;
+    return { revision: Number(bumped.revision) };
+  }).catch((err: unknown) => {
+    if (err instanceof SiteLimitReached) return 'site_limit' as const;
+    throw err;
+  });
+}
+
+class SiteLimitReached extends Error {}
+
+/** A free product's download: recorded in the statement that finds the release. */
+export async function recordFreeDownload(db: Db, a: { productId: string; versionId: string; host: string | null }): Promise<ReleaseRow | null> {
+  const result = await db.execute(sql`with v as (${RELEASE(a.productId, a.versionId)}),
+    dl as (insert into downloads (product_id, code_id, version, host) select ${a.productId}::uuid, null, v.version, ${a.host}::text from v where v.free returning 1)
+    select v.* from v`);
+  const row = rowsOf<Raw>(result)[0];
+  return row ? toRelease(row) : null;
+}
+
+interface Raw {
+  version: string | null;
+  s3_key: string | null;
+  released_ms: number | string | null;
+  slug: string | null;
+  free: boolean | null;
+  id: string | null;
+  code: string | null;
+  product_id: string | null;
+  revision: number | string | null;
+  expires_on: string | null;
+  max_downloads: number | null;
+  downloads_used: number | null;
+  max_sites: number | null;
+  revoked: boolean | null;
+  bound: string[] | null;
+  counted: string[] | null;
+  new_revision: number | string | null;
+  bumped: boolean | null;
+}
+
+function toRelease(r: Raw): ReleaseRow {
+  return { version: r.version!, s3Key: r.s3_key!, releasedAt: Number(r.released_ms), slug: r.slug!, free: r.free! };
+}
+
+function toCountResult(r: Raw): CountResult {
+  const counted = new Set(r.counted ?? []);
+  return {
+    release: r.version === null ? null : toRelease(r),
+    seen:
+      r.id === null
+        ? null
+        : {
+            id: r.id,
+            code: r.code!,
+            productId: r.product_id!,
+            revision: Number(r.revision),
+            expiresOn: r.expires_on,
+            maxDownloads: r.max_downloads,
+            downloadsUsed: r.downloads_used!,
+            maxSites: r.max_sites,
+            revoked: !!r.revoked,
+            sites: (r.bound ?? []).map((host) => ({ host, counts: counted.has(host) })),
+          },
+    counted: r.new_revision === null ? null : { revision: Number(r.new_revision), bumped: !!r.bumped },
+  };
+}
