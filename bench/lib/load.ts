@@ -11,6 +11,8 @@ export interface Target {
   body?: string;
   /** The server process, to read how much CPU it spent per request. */
   pid?: number;
+  /** A different request each time (path, and body or headers when given); `url` then names the server. */
+  next?: () => { path: string; body?: string; headers?: Record<string, string> };
 }
 
 /** One autocannon run; autocannon never follows redirects, so a 302 counts as the answer. */
@@ -21,6 +23,7 @@ export async function load(t: Target, seconds: number, connections: number): Pro
     method: t.method,
     headers: t.headers,
     ...(t.body !== undefined ? { body: t.body } : {}),
+    ...(t.next ? { requests: [{ method: t.method, headers: t.headers, setupRequest: (req: autocannon.Request) => ({ ...req, ...t.next!() }) }] } : {}),
     connections,
     duration: seconds,
     timeout: 10,
