@@ -293,7 +293,7 @@ async function main(): Promise<void> {
   if (wanted('mixed')) {
     const products = [seeded.productId, ...(await mixProducts(cachedApp.url, seeded.key, tmp))];
     const host = (rank: number) => `site${rank}.example.org`;
-    const codes = await insertCodes(db.sql, products, MIX_CODES, (i) => [host(i), host(i + MIX_CODES)]);
+    const codes = await insertCodes(db.sql, products, MIX_CODES, (i) => [host(i), host(i + MIX_CODES)], true);
     const checks = mixedChecks(codes, MIX_SITES, MIX_DRAWS, host);
     let next = 0;
     out(`mixed: ${MIX_CODES.toLocaleString('en-US')} codes over ${products.length} products, ${MIX_SITES.toLocaleString('en-US')} sites, ${MIX_DRAWS.toLocaleString('en-US')} checks drawn (Zipf), in-process cache bounded to ${MIX_L1_ENTRIES.toLocaleString('en-US')} entries per kind`);

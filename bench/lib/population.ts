@@ -23,11 +23,12 @@ export interface SeededCode {
 }
 
 /**
- * `count` codes for `productIds` (round robin): a third limited to 3 sites, a tenth expired in
- * 2025, every code with a download limit of 1,000,000 (so each download is counted against one).
- * `boundSites(i)` lists the hosts already bound to code i (sites that activated long ago).
+ * `count` codes for `productIds` (round robin): a third limited to 3 sites, every code with a
+ * download limit of 1,000,000 (so each download is counted against one), and with `expired` a
+ * tenth that expired in 2025. `boundSites(i)` lists the hosts already bound to code i (sites
+ * that activated long ago).
  */
-export async function insertCodes(sql: postgres.Sql, productIds: string[], count: number, boundSites: (i: number) => string[]): Promise<SeededCode[]> {
+export async function insertCodes(sql: postgres.Sql, productIds: string[], count: number, boundSites: (i: number) => string[], expired = false): Promise<SeededCode[]> {
   const out: SeededCode[] = [];
   const CHUNK = 5000;
   for (let start = 0; start < count; start += CHUNK) {
@@ -35,7 +36,7 @@ export async function insertCodes(sql: postgres.Sql, productIds: string[], count
     const codes = Array.from({ length: n }, newCode);
     const products = codes.map((_, k) => productIds[(start + k) % productIds.length]!);
     const maxSites = codes.map((_, k) => ((start + k) % 3 === 0 ? 3 : null));
-    const expires = codes.map((_, k) => ((start + k) % 10 === 9 ? '2025-03-31' : null));
+    const expires = codes.map((_, k) => (expired && (start + k) % 10 === 9 ? '2025-03-31' : null));
     const rows = await sql<{ id: string; code: string; product_id: string }[]>`
       insert into purchase_codes (product_id, code, max_sites, expires_on, max_downloads)
       select p, c, m, e::date, 1000000 from unnest(${products}::uuid[], ${codes}::text[], ${maxSites}::int[], ${expires}::text[]) as t(p, c, m, e)

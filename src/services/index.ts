@@ -51,7 +51,7 @@ export function createServices(d: ServiceDeps) {
     catalog,
     checkins,
     updates: new UpdatesService(catalog, tokens, checkins, config.publicUrl),
-    downloads: new DownloadsService(db, d.storage, tokens, onCodeChanged),
+    downloads: new DownloadsService(d.database.counterDb, d.storage, tokens, onCodeChanged),
     licenses: new LicensesService(db, onCodeChanged),
     purchaseCodes: new PurchaseCodesService(db, products, onCodeChanged),
     rateLimits: new SharedRateLimiter(db),

@@ -51,29 +51,31 @@ export class S3GetPresigner {
     const amzDate = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
     const day = amzDate.slice(0, 8);
     const scope = `${day}/${region}/s3/aws4_request`;
-    const safeName = o.filename.replace(/[^A-Za-z0-9._-]/g, '_');
-    // Sorted by name, as canonical query strings are; the signature joins them in the same order.
-    const query: [string, string][] = [
-      ['X-Amz-Algorithm', 'AWS4-HMAC-SHA256'],
-      ['X-Amz-Content-Sha256', 'UNSIGNED-PAYLOAD'],
-      ['X-Amz-Credential', `${id.accessKeyId}/${scope}`],
-      ['X-Amz-Date', amzDate],
-      ['X-Amz-Expires', String(o.expiresSeconds)],
-      ...(id.sessionToken ? ([['X-Amz-Security-Token', id.sessionToken]] as [string, string][]) : []),
-      ['X-Amz-SignedHeaders', 'host'],
-      ['response-content-disposition', `attachment; filename="${safeName}"`],
-      ['response-content-type', 'application/zip'],
-      ['x-amz-checksum-mode', 'ENABLED'],
-      ['x-id', 'GetObject'],
-    ];
-    const path = `${prefix}${key.split('/').map(escape).join('/')}`;
-    const canonicalQuery = query.map(([k, v]) => `${escape(k)}=${escape(v)}`).join('&');
-    const canonicalRequest = `GET\n${path}\n${canonicalQuery}\nhost:${host}\n\nhost\nUNSIGNED-PAYLOAD`;
+    // Everything but the date, expiry and signature is the same from one download to the next: escaped once.
+    const fixed = this.fixedParts(id, prefix, key, o.filename, scope);
+    const signedQuery = `${fixed.head}&X-Amz-Date=${amzDate}&X-Amz-Expires=${o.expiresSeconds}${fixed.token}&X-Amz-SignedHeaders=host${fixed.tail}`;
+    const canonicalRequest = `GET\n${fixed.path}\n${signedQuery}\nhost:${host}\n\nhost\nUNSIGNED-PAYLOAD`;
     const stringToSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${createHash('sha256').update(canonicalRequest).digest('hex')}`;
     const signature = createHmac('sha256', this.keyFor(scope, day, region, id.secretAccessKey)).update(stringToSign).digest('hex');
-    const at = query.findIndex(([k]) => k === 'X-Amz-SignedHeaders');
-    query.splice(at, 0, ['X-Amz-Signature', signature]);
-    return `${origin}${path}?${query.map(([k, v]) => `${escape(k)}=${escape(v)}`).join('&')}`;
+    // Sorted by name, as the canonical query is: X-Amz-Signature falls just before X-Amz-SignedHeaders.
+    return `${origin}${fixed.path}?${fixed.head}&X-Amz-Date=${amzDate}&X-Amz-Expires=${o.expiresSeconds}${fixed.token}&X-Amz-Signature=${signature}&X-Amz-SignedHeaders=host${fixed.tail}`;
+  }
+
+  private fixed: { key: string; filename: string; scope: string; id: Identity; parts: { path: string; head: string; token: string; tail: string } } | undefined;
+
+  /** The escaped constant parts of the canonical query (sorted by name), for one key, file name, day and identity. */
+  private fixedParts(id: Identity, prefix: string, key: string, filename: string, scope: string) {
+    const f = this.fixed;
+    if (f && f.key === key && f.filename === filename && f.scope === scope && f.id === id) return f.parts;
+    const safeName = filename.replace(/[^A-Za-z0-9._-]/g, '_');
+    const parts = {
+      path: `${prefix}${key.split('/').map(escape).join('/')}`,
+      head: `X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=${escape(`${id.accessKeyId}/${scope}`)}`,
+      token: id.sessionToken ? `&X-Amz-Security-Token=${escape(id.sessionToken)}` : '',
+      tail: `&response-content-disposition=${escape(`attachment; filename="${safeName}"`)}&response-content-type=${escape('application/zip')}&x-amz-checksum-mode=ENABLED&x-id=GetObject`,
+    };
+    this.fixed = { key, filename, scope, id, parts };
+    return parts;
   }
 
   /** kSigning = HMAC chain over day, region, service: the same for every URL signed that day. */

@@ -28,9 +28,8 @@ export interface SeenCode {
 
 export interface CountResult {
   release: ReleaseRow | null;
-  seen: SeenCode | null;
   /** Set when the download was counted and recorded: the code's revision after it, and whether that changed. */
-  counted: { revision: number; bumped: boolean } | null;
+  counted: { code: string; revision: number; bumped: boolean } | null;
 }
 
 const RELEASE = (productId: string, versionId: string) => sql`
@@ -46,28 +45,22 @@ const ENTITLED = (released: SQL) => sql`(c.expires_on is null or ${released} < (
  * the update's conditions (not revoked, entitled to the version, under the download limit, the
  * site already bound or not limited) make exactly max_downloads of any number of concurrent
  * downloads succeed. The download row and a binding that takes no slot go in the same
- * statement. A host that would take a slot is left to claimSlotAndCount. The code's state as
- * the statement first saw it comes back either way, for the verdict's wording.
+ * statement. A host that would take a slot is left to claimSlotAndCount. The revision moves
+ * only with the download that exhausts the code: no other count changes a verdict.
  */
 export async function countDownload(db: Db, a: { codeId: string; productId: string; versionId: string; host: string | null; devHost: boolean }): Promise<CountResult> {
   const result = await db.execute(sql`with v as (${RELEASE(a.productId, a.versionId)}),
-    seen as (
-      select c.id, c.code, c.product_id, c.revision, c.expires_on::text as expires_on, c.max_downloads, c.downloads_used, c.max_sites, c.revoked_at is not null as revoked,
-             array(select s.host from code_sites s where s.code_id = c.id and s.active order by s.host) as bound,
-             array(select s.host from code_sites s where s.code_id = c.id and s.active and s.counts_toward_limit order by s.host) as counted
-      from purchase_codes c where c.id = ${a.codeId}::uuid
-    ),
     upd as (
       update purchase_codes c
          set downloads_used = c.downloads_used + 1,
-             revision = c.revision + (c.max_downloads is not null)::int
+             revision = c.revision + coalesce(c.downloads_used + 1 >= c.max_downloads, false)::int
        where c.id = ${a.codeId}::uuid and c.product_id = ${a.productId}::uuid and c.revoked_at is null
          and exists (select 1 from v)
          and ${ENTITLED(sql`(select v.released_at from v)`)}
          and (c.max_downloads is null or c.downloads_used < c.max_downloads)
          and (c.max_sites is null or ${a.devHost}::boolean
               or exists (select 1 from code_sites s where s.code_id = c.id and s.host = ${a.host}::text and s.active))
-       returning c.id, c.revision, c.max_sites, c.max_downloads is not null as bumped
+       returning c.id, c.code, c.revision, c.max_sites, coalesce(c.downloads_used >= c.max_downloads, false) as bumped
     ),
     site as (
       insert into code_sites (code_id, host, counts_toward_limit)
@@ -78,9 +71,34 @@ export async function countDownload(db: Db, a: { codeId: string; productId: stri
     dl as (
       insert into downloads (product_id, code_id, version, host) select ${a.productId}::uuid, upd.id, v.version, ${a.host}::text from upd, v returning 1
     )
-    select v.*, seen.*, upd.revision as new_revision, upd.bumped
-    from (select 1) one left join v on true left join seen on true left join upd on true`);
-  return toCountResult(rowsOf<Raw>(result)[0]!);
+    select v.*, upd.code, upd.revision as new_revision, upd.bumped
+    from (select 1) one left join v on true left join upd on true`);
+  const r = rowsOf<Raw>(result)[0]!;
+  return { release: r.version === null ? null : toRelease(r), counted: r.new_revision === null ? null : { code: r.code!, revision: Number(r.new_revision), bumped: !!r.bumped } };
+}
+
+/** A code and its active sites, for the wording of a refused download. */
+export async function seenCode(db: Db, codeId: string): Promise<SeenCode | null> {
+  const result = await db.execute(sql`select c.id, c.code, c.product_id, c.revision, c.expires_on::text as expires_on, c.max_downloads, c.downloads_used, c.max_sites,
+      c.revoked_at is not null as revoked,
+      array(select s.host from code_sites s where s.code_id = c.id and s.active order by s.host) as bound,
+      array(select s.host from code_sites s where s.code_id = c.id and s.active and s.counts_toward_limit order by s.host) as counted
+    from purchase_codes c where c.id = ${codeId}::uuid`);
+  const r = rowsOf<Raw>(result)[0];
+  if (!r) return null;
+  const counted = new Set(r.counted ?? []);
+  return {
+    id: r.id!,
+    code: r.code!,
+    productId: r.product_id!,
+    revision: Number(r.revision),
+    expiresOn: r.expires_on,
+    maxDownloads: r.max_downloads,
+    downloadsUsed: r.downloads_used!,
+    maxSites: r.max_sites,
+    revoked: !!r.revoked,
+    sites: (r.bound ?? []).map((host) => ({ host, counts: counted.has(host) })),
+  };
 }
 
 /**
@@ -145,27 +163,4 @@ interface Raw {
 
 function toRelease(r: Raw): ReleaseRow {
   return { version: r.version!, s3Key: r.s3_key!, releasedAt: Number(r.released_ms), slug: r.slug!, free: r.free! };
-}
-
-function toCountResult(r: Raw): CountResult {
-  const counted = new Set(r.counted ?? []);
-  return {
-    release: r.version === null ? null : toRelease(r),
-    seen:
-      r.id === null
-        ? null
-        : {
-            id: r.id,
-            code: r.code!,
-            productId: r.product_id!,
-            revision: Number(r.revision),
-            expiresOn: r.expires_on,
-            maxDownloads: r.max_downloads,
-            downloadsUsed: r.downloads_used!,
-            maxSites: r.max_sites,
-            revoked: !!r.revoked,
-            sites: (r.bound ?? []).map((host) => ({ host, counts: counted.has(host) })),
-          },
-    counted: r.new_revision === null ? null : { revision: Number(r.new_revision), bumped: !!r.bumped },
-  };
 }

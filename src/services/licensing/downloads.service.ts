@@ -1,6 +1,6 @@
 import type { Storage } from '../../adapters/storage/storage';
 import type { Db } from '../../db/client';
-import { claimSlotAndCount, countDownload, recordFreeDownload, type ReleaseRow, type SeenCode } from '../../db/queries/downloads.queries';
+import { claimSlotAndCount, countDownload, recordFreeDownload, seenCode, type ReleaseRow, type SeenCode } from '../../db/queries/downloads.queries';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../lib/errors';
 import type { DownloadTokens } from './download-token.codec';
 import { downloadVerdict, MESSAGES, type LicenseError } from './license.verdicts';
@@ -52,15 +52,17 @@ export class DownloadsService {
       const r = await countDownload(this.db, { codeId, productId, versionId, host, devHost });
       if (!r.release) throw new NotFoundError(MESSAGES.versionGone);
       if (r.counted) {
-        if (r.counted.bumped) this.codeChanged(r.seen!.code, r.counted.revision);
+        if (r.counted.bumped) this.codeChanged(r.counted.code, r.counted.revision);
         return r.release;
       }
-      const verdict = downloadVerdict(r.seen && seenState(r.seen), productId, r.release, host);
+      // Refused: why, worded from the code as it is now.
+      const seen = await seenCode(this.db, codeId);
+      const verdict = downloadVerdict(seen && seenState(seen), productId, r.release, host);
       if (!verdict.ok) throw refused(verdict.error);
       if (verdict.binding === 'claim-slot') {
         const claimed = await claimSlotAndCount(this.db, { codeId, productId, versionId, host: host!, releasedAt: r.release.releasedAt, version: r.release.version });
         if (claimed !== 'site_limit' && claimed !== null) {
-          this.codeChanged(r.seen!.code, claimed.revision);
+          this.codeChanged(seen!.code, claimed.revision);
           return r.release;
         }
         // No slot after all, or the code changed: the next look words the refusal.

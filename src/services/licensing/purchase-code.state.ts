@@ -10,7 +10,7 @@ export interface CodeState {
   revision: number;
   expiresOn: string | null; // YYYY-MM-DD, entitled through the end of that UTC day
   maxDownloads: number | null;
-  /** Exact only while maxDownloads is set: an unlimited code's counter changes no verdict, so it does not bump the revision. */
+  /** Only the download that exhausts a code changes a verdict (and the revision): cached copies may lag below maxDownloads. */
   downloadsUsed: number;
   maxSites: number | null;
   revoked: boolean;
