@@ -20,12 +20,13 @@ export function loggableError(err: unknown, depth = 0): unknown {
   const e = err as Error & Record<string, unknown>;
   const cause = e.cause !== undefined && depth < 4 ? loggableError(e.cause, depth + 1) : undefined;
   const code = typeof e.code === 'string' ? e.code : undefined;
-  if (DATABASE_ERRORS.has(e.name) || (code && SQLSTATE.test(code) && ('severity' in e || 'routine' in e))) {
+  const drizzle = 'query' in e && 'params' in e; // DrizzleQueryError, whatever its name says
+  if (drizzle || DATABASE_ERRORS.has(e.name) || (code && SQLSTATE.test(code) && ('severity' in e || 'routine' in e))) {
     const query = typeof e.query === 'string' ? e.query.slice(0, 500) : undefined;
     return {
-      type: e.name,
+      type: drizzle ? 'DrizzleQueryError' : e.name,
       code,
-      ...(code && !code.startsWith('22') && e.name !== 'DrizzleQueryError' ? { message: e.message } : {}),
+      ...(code && !code.startsWith('22') && !drizzle ? { message: e.message } : {}),
       table: e.table_name ?? e.table,
       constraint: e.constraint_name ?? e.constraint,
       routine: e.routine,
@@ -34,6 +35,16 @@ export function loggableError(err: unknown, depth = 0): unknown {
     };
   }
   return { type: e.name, message: scrub(e.message), code, stack: e.stack ? scrub(e.stack) : undefined, cause };
+}
+
+/** One line for a person (the CLI's stderr): the same fields as the logs, never a query's parameters. */
+export function errorText(err: unknown): string {
+  const parts: string[] = [];
+  for (let e = loggableError(err) as Record<string, unknown> | string | undefined, depth = 0; e && depth < 5; e = typeof e === 'string' ? undefined : (e.cause as Record<string, unknown> | undefined), depth++) {
+    if (typeof e === 'string') parts.push(e);
+    else parts.push([e.message ?? e.type, e.code ? `(${String(e.code)})` : '', e.table ? `on ${String(e.table)}` : ''].filter(Boolean).join(' '));
+  }
+  return parts.join(': caused by ');
 }
 
 /** One structured logger; secrets are redacted wherever they might appear. */

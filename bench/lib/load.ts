@@ -16,7 +16,7 @@ export interface Target {
 }
 
 /** One autocannon run; autocannon never follows redirects, so a 302 counts as the answer. */
-export async function load(t: Target, seconds: number, connections: number): Promise<LoadResult> {
+export async function load(t: Target, seconds: number, connections: number, amount?: number): Promise<LoadResult> {
   const cpuBefore = t.pid ? cpuTimeMs(t.pid) : NaN;
   const r = await autocannon({
     url: t.url,
@@ -26,6 +26,7 @@ export async function load(t: Target, seconds: number, connections: number): Pro
     ...(t.next ? { requests: [{ method: t.method, headers: t.headers, setupRequest: (req: autocannon.Request) => ({ ...req, ...t.next!() }) }] } : {}),
     connections,
     duration: seconds,
+    ...(amount ? { amount } : {}),
     timeout: 10,
   });
   const cpuMs = t.pid ? cpuTimeMs(t.pid) - cpuBefore : NaN;

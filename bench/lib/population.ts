@@ -112,13 +112,14 @@ export interface DrawnRequest {
 
 /**
  * Update checks as a day of traffic brings them: `sites` sites, the site of rank r using code
- * r mod codes.length, sites drawn with Zipf(1) popularity. Each check is the PHP client's form POST.
+ * r mod codes.length, sites drawn with Zipf(1) popularity (or every rank in order: a warm-up).
+ * Each check is the PHP client's form POST.
  */
-export function mixedChecks(codes: SeededCode[], sites: number, draws: number, host: (rank: number) => string): DrawnRequest[] {
+export function mixedChecks(codes: SeededCode[], sites: number, draws: number, host: (rank: number) => string, inOrder = false): DrawnRequest[] {
   const draw = zipf(sites, 1, seededRandom(42));
   const installed = ['1.0.0', '1.1.0', '1.2.0'];
-  return Array.from({ length: draws }, () => {
-    const rank = draw();
+  return Array.from({ length: draws }, (_, i) => {
+    const rank = inOrder ? i : draw();
     const code = codes[rank % codes.length]!;
     const site = `https://${host(rank)}`;
     const body = new URLSearchParams({ installed_version: installed[rank % 3]!, php: rank % 2 ? '8.2.12' : '8.1.27', locale: rank % 5 ? 'en_US' : 'de_DE', checking_for_updates: '1', domain: site, license: code.code }).toString();

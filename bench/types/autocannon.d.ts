@@ -11,6 +11,7 @@ declare module 'autocannon' {
       timeout?: number;
       pipelining?: number;
       requests?: Request[];
+      amount?: number;
     }
     interface Request {
       method?: string;

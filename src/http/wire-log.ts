@@ -24,7 +24,7 @@ export function logPath(url: string): string {
     const before = segments[i - 1];
     if (before === 'download') segments[i] = '[token]';
     else if (before === 'purchase-codes' && !UUID.test(s)) segments[i] = '[code]';
-    else if (s.length >= 32 && normalizeCode(decoded(s)) !== null) segments[i] = '[code]';
+    else if (s.length >= 32 && !UUID.test(s) && normalizeCode(decoded(s)) !== null) segments[i] = '[code]'; // a UUID's hex digits would read as one
   }
   return segments.join('/');
 }

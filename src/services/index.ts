@@ -34,7 +34,7 @@ function perMinute(n: number): LocalRateLimiter | null {
 export function createServices(d: ServiceDeps) {
   const db = d.database.db;
   const { config, logger } = d;
-  const catalog = new Catalog(db, d.sharedCache, { ttlMs: config.cacheL1TtlMs, maxEntries: config.cacheL1MaxEntries }, logger);
+  const catalog = new Catalog(db, d.sharedCache, { ttlMs: config.cacheL1TtlMs, maxEntries: config.cacheL1MaxEntries, sharedFreshSeconds: config.cacheSharedFreshSeconds }, logger);
   // The one invalidation path: every write that changes an update-check answer reports here.
   const onProductChanged = (id: string) => catalog.invalidateProduct(id);
   const onCodeChanged = (code: string, revision: number) => catalog.invalidateCode(code, revision);

@@ -2,8 +2,7 @@ import type { Logger } from '../../logger';
 import type { Cache } from './cache';
 import type { HotCache } from './hot.cache';
 
-/** How long memcached keeps a value fresh, and how long it keeps it at all (stale, for failovers). */
-export const SHARED_FRESH_SECONDS = 60;
+/** How long memcached keeps a value at all: long past its fresh window, as the last known value for failovers. */
 export const SHARED_KEEP_SECONDS = 24 * 3600;
 /** Marker of a deleted entity: above any revision it ever had. */
 export const GONE = 2 ** 31;
@@ -21,6 +20,11 @@ export interface ReadThroughOptions<T> {
   l1: HotCache<T | null>;
   /** memcached, optional. */
   shared: Cache | null;
+  /**
+   * How long a memcached value is fresh. Writes reach readers through revision markers, not expiry:
+   * this only bounds how long a lost marker or a change made behind Wharf's back goes unseen.
+   */
+  sharedFreshSeconds: number;
   /** The shared key of a local key (e.g. a hash of a purchase code). */
   sharedKey: (key: string) => string;
   load: (key: string) => Promise<T | null>;
@@ -154,7 +158,7 @@ export class ReadThroughCache<T> {
         // "No such row" is kept whatever the markers say: ids and codes are random, never reused.
         const r = value === null ? GONE : this.o.revisionOf(value);
         if (this.floors.get(key) === Infinity) this.floors.set(key, r); // the write is visible now
-        const entry: SharedEntry<T> = { r, f: now + SHARED_FRESH_SECONDS * 1000, v: value };
+        const entry: SharedEntry<T> = { r, f: now + this.o.sharedFreshSeconds * 1000, v: value };
         if (this.o.shared) void this.o.shared.set(this.sharedKeyOf(key), JSON.stringify(entry), SHARED_KEEP_SECONDS);
       }
       return value;

@@ -48,6 +48,8 @@ export interface CatalogOptions {
   ttlMs: number;
   /** Entries kept in process, per kind (products, codes). */
   maxEntries: number;
+  /** memcached freshness (CACHE_SHARED_FRESH_SECONDS); kept stale a day beyond. */
+  sharedFreshSeconds: number;
 }
 
 /**
@@ -69,6 +71,7 @@ export class Catalog {
       name: 'products',
       l1: new HotCache(opts.ttlMs, opts.maxEntries),
       shared,
+      sharedFreshSeconds: opts.sharedFreshSeconds,
       sharedKey: (id) => `p:${id}`,
       load: (id) => this.loadProduct(id),
       revisionOf: (p) => p.revision,
@@ -78,6 +81,7 @@ export class Catalog {
       name: 'codes',
       l1: new HotCache(opts.ttlMs, opts.maxEntries),
       shared,
+      sharedFreshSeconds: opts.sharedFreshSeconds,
       // In process the code itself is the key (no hashing on a hit); memcached, a shared server, gets its hash.
       sharedKey: (code) => `c:${sha256Hex(code)}`,
       load: (code) => this.loadCode(code),
