@@ -85,7 +85,7 @@ async function openPostgres(config: Config['database'], logger: Logger): Promise
     return holder;
   };
   const holder = pool(() => connect());
-  const counters = pool(() => connect(Math.max(2, Math.ceil(config.poolMax / 2)), false));
+  const counters = pool(() => connect(config.poolMax, false));
   const deadline = config.queryTimeoutMs + 1000;
   const db = drizzle(withQueryTimeouts(holder, deadline), { schema }) as unknown as Db;
   const counterDb = drizzle(withQueryTimeouts(counters, deadline), { schema }) as unknown as Db;

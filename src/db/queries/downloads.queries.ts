@@ -2,6 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client';
 import { rowsOf } from '../rows';
 import { bindSite } from './licensing.queries';
+import { preparedFor, prepareSql } from './prepared';
 
 /** The release a download token names, as the redirect needs it. */
 export interface ReleaseRow {
@@ -32,10 +33,12 @@ export interface CountResult {
   counted: { code: string; revision: number; bumped: boolean } | null;
 }
 
-const RELEASE = (productId: string, versionId: string) => sql`
+const p = sql.placeholder;
+
+const RELEASE = sql`
   select v.version, v.s3_key, v.released_at, (extract(epoch from v.released_at) * 1000)::float8 as released_ms, p.slug, p.free
   from versions v join products p on p.id = v.product_id
-  where v.id = ${versionId}::uuid and v.product_id = ${productId}::uuid`;
+  where v.id = ${p('versionId')}::uuid and v.product_id = ${p('productId')}::uuid`;
 
 // Entitled to versions released up to the end of the expiry day (UTC): mirrors endOfDayUtc.
 const ENTITLED = (released: SQL) => sql`(c.expires_on is null or ${released} < (c.expires_on + 1)::timestamp at time zone 'UTC')`;
@@ -49,33 +52,47 @@ const ENTITLED = (released: SQL) => sql`(c.expires_on is null or ${released} < (
  * only with the download that exhausts the code: no other count changes a verdict.
  */
 export async function countDownload(db: Db, a: { codeId: string; productId: string; versionId: string; host: string | null; devHost: boolean }): Promise<CountResult> {
-  const result = await db.execute(sql`with v as (${RELEASE(a.productId, a.versionId)}),
+  const r = rowsOf<Raw>(await statements(db).count.execute(a))[0]!;
+  return { release: r.version === null ? null : toRelease(r), counted: r.new_revision === null ? null : { code: r.code!, revision: Number(r.new_revision), bumped: !!r.bumped } };
+}
+
+const statements = preparedFor((db) => ({
+  count: prepareSql(
+    db,
+    'wharf_count_download',
+    sql`with v as (${RELEASE}),
     upd as (
       update purchase_codes c
          set downloads_used = c.downloads_used + 1,
              revision = c.revision + coalesce(c.downloads_used + 1 >= c.max_downloads, false)::int
-       where c.id = ${a.codeId}::uuid and c.product_id = ${a.productId}::uuid and c.revoked_at is null
+       where c.id = ${p('codeId')}::uuid and c.product_id = ${p('productId')}::uuid and c.revoked_at is null
          and exists (select 1 from v)
          and ${ENTITLED(sql`(select v.released_at from v)`)}
          and (c.max_downloads is null or c.downloads_used < c.max_downloads)
-         and (c.max_sites is null or ${a.devHost}::boolean
-              or exists (select 1 from code_sites s where s.code_id = c.id and s.host = ${a.host}::text and s.active))
+         and (c.max_sites is null or ${p('devHost')}::boolean
+              or exists (select 1 from code_sites s where s.code_id = c.id and s.host = ${p('host')}::text and s.active))
        returning c.id, c.code, c.revision, c.max_sites, coalesce(c.downloads_used >= c.max_downloads, false) as bumped
     ),
     site as (
       insert into code_sites (code_id, host, counts_toward_limit)
-      select upd.id, ${a.host}::text, not ${a.devHost}::boolean from upd where ${a.host}::text is not null and (upd.max_sites is null or ${a.devHost}::boolean)
+      select upd.id, ${p('host')}::text, not ${p('devHost')}::boolean from upd where ${p('host')}::text is not null and (upd.max_sites is null or ${p('devHost')}::boolean)
       on conflict (code_id, host) do update set active = true, deactivated_at = null where code_sites.active = false
       returning 1
     ),
     dl as (
-      insert into downloads (product_id, code_id, version, host) select ${a.productId}::uuid, upd.id, v.version, ${a.host}::text from upd, v returning 1
+      insert into downloads (product_id, code_id, version, host) select ${p('productId')}::uuid, upd.id, v.version, ${p('host')}::text from upd, v returning 1
     )
     select v.*, upd.code, upd.revision as new_revision, upd.bumped
-    from (select 1) one left join v on true left join upd on true`);
-  const r = rowsOf<Raw>(result)[0]!;
-  return { release: r.version === null ? null : toRelease(r), counted: r.new_revision === null ? null : { code: r.code!, revision: Number(r.new_revision), bumped: !!r.bumped } };
-}
+    from (select 1) one left join v on true left join upd on true`,
+  ),
+  free: prepareSql(
+    db,
+    'wharf_count_free_download',
+    sql`with v as (${RELEASE}),
+    dl as (insert into downloads (product_id, code_id, version, host) select ${p('productId')}::uuid, null, v.version, ${p('host')}::text from v where v.free returning 1)
+    select v.* from v`,
+  ),
+}));
 
 /** A code and its active sites, for the wording of a refused download. */
 export async function seenCode(db: Db, codeId: string): Promise<SeenCode | null> {
@@ -133,10 +150,7 @@ class SiteLimitReached extends Error {}
 
 /** A free product's download: recorded in the statement that finds the release. */
 export async function recordFreeDownload(db: Db, a: { productId: string; versionId: string; host: string | null }): Promise<ReleaseRow | null> {
-  const result = await db.execute(sql`with v as (${RELEASE(a.productId, a.versionId)}),
-    dl as (insert into downloads (product_id, code_id, version, host) select ${a.productId}::uuid, null, v.version, ${a.host}::text from v where v.free returning 1)
-    select v.* from v`);
-  const row = rowsOf<Raw>(result)[0];
+  const row = rowsOf<Raw>(await statements(db).free.execute(a))[0];
   return row ? toRelease(row) : null;
 }
 
