@@ -19,6 +19,13 @@ export interface Database {
   readonly kind: 'pglite' | 'postgres';
   /** Cheap round trip for /readyz. */
   ping(): Promise<void>;
+  /**
+   * Messages other app servers publish with notify() (PostgreSQL LISTEN/NOTIFY). `onConnected`
+   * runs at every (re)connection: messages sent while disconnected are lost, the caller catches
+   * up. On PGlite (one process) there is nothing to hear: the process that writes is the only reader.
+   */
+  listen(channel: string, onMessage: (payload: string) => void, onConnected: () => void): void;
+  notify(channel: string, payload: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -39,6 +46,9 @@ async function openPglite(dir: string, logger: Logger): Promise<Database> {
     db,
     counterDb: db,
     kind: 'pglite',
+    // One process: every write is made here, so every write is heard.
+    listen: (_channel, _onMessage, onConnected) => onConnected(),
+    notify: async () => undefined,
     ping: async () => {
       await client.query('select 1');
     },
@@ -69,7 +79,10 @@ async function openPostgres(config: Config['database'], logger: Logger): Promise
   // postgres.js can leave a pool wedged after a failover (a query that never got a connection
   // keeps its slot); when statements get no answer at all, start a fresh pool and drop the old
   // one without letting its queued statements run later.
-  const pool = (open: () => ReturnType<typeof connect>) => {
+  const listeners: { channel: string; onMessage: (payload: string) => void; onConnected: () => void }[] = [];
+  const subscribe = (sql: ReturnType<typeof connect>, l: (typeof listeners)[number]) =>
+    void sql.listen(l.channel, l.onMessage, l.onConnected).catch((err: unknown) => logger.warn({ err }, 'database: could not listen'));
+  const pool = (open: () => ReturnType<typeof connect>, withListeners = false) => {
     let lastSwap = 0;
     const holder = {
       current: open(),
@@ -79,12 +92,14 @@ async function openPostgres(config: Config['database'], logger: Logger): Promise
         const old = holder.current;
         holder.current = open();
         logger.warn('database: no answer from the pool; replaced it');
+        // The listening connection belongs to the pool: it moves with it.
+        if (withListeners) for (const l of listeners) subscribe(holder.current, l);
         void old.end({ timeout: 0 }).catch(() => undefined);
       },
     };
     return holder;
   };
-  const holder = pool(() => connect());
+  const holder = pool(() => connect(), true);
   const counters = pool(() => connect(config.poolMax, false));
   const deadline = config.queryTimeoutMs + 1000;
   const db = drizzle(withQueryTimeouts(holder, deadline), { schema }) as unknown as Db;
@@ -93,6 +108,14 @@ async function openPostgres(config: Config['database'], logger: Logger): Promise
     db,
     counterDb,
     kind: 'postgres',
+    listen: (channel, onMessage, onConnected) => {
+      const l = { channel, onMessage, onConnected };
+      listeners.push(l);
+      subscribe(holder.current, l);
+    },
+    notify: async (channel, payload) => {
+      await withDeadline(Promise.resolve(holder.current.notify(channel, payload)), deadline, () => holder.stuck());
+    },
     // Readiness wants the truth now: no retries, our own deadline.
     ping: async () => {
       await withDeadline(Promise.resolve(holder.current.unsafe('select 1')), deadline, () => holder.stuck());

@@ -35,6 +35,7 @@ export function createServices(d: ServiceDeps) {
   const db = d.database.db;
   const { config, logger } = d;
   const catalog = new Catalog(db, d.sharedCache, { ttlMs: config.cacheL1TtlMs, maxEntries: config.cacheL1MaxEntries, sharedFreshSeconds: config.cacheSharedFreshSeconds }, logger);
+  catalog.attach(d.database);
   // The one invalidation path: every write that changes an update-check answer reports here.
   const onProductChanged = (id: string) => catalog.invalidateProduct(id);
   const onCodeChanged = (code: string, revision: number) => catalog.invalidateCode(code, revision);

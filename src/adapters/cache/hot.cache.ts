@@ -48,6 +48,11 @@ export class HotCache<T> {
     if (e?.valid) e.freshUntil = until;
   }
 
+  /** Everything becomes stale (still valid): each entry is re-read, behind its answer, when next asked for. */
+  staleAll(): void {
+    for (const e of this.entries.values()) e.freshUntil = 0;
+  }
+
   delete(key: string): void {
     this.entries.delete(key);
   }

@@ -29,6 +29,8 @@ export interface ReadThroughOptions<T> {
   sharedKey: (key: string) => string;
   load: (key: string) => Promise<T | null>;
   revisionOf: (value: T) => number;
+  /** Tells the other app servers of a write: `<shared key>:<revision>` (see heard()). */
+  publish?: (message: string) => void;
   logger: Logger;
   name: string;
 }
@@ -49,6 +51,10 @@ export class ReadThroughCache<T> {
   private seq = 0;
   private readonly swr: boolean;
   private lastWarning = 0;
+  /** In-process keys by shared key, so a write heard from another server finds its entry. */
+  private readonly byShared = new Map<string, string>();
+  /** While other servers' writes are heard (LISTEN/NOTIFY connected), an entry is trusted until one is. */
+  private hearing = false;
 
   constructor(private readonly o: ReadThroughOptions<T>) {
     this.swr = o.l1.ttlMs > 0;
@@ -90,11 +96,44 @@ export class ReadThroughCache<T> {
     this.refreshes.delete(key);
     const mark = (r: number) => {
       this.setFloor(key, r);
-      if (this.o.shared) void this.o.shared.set(`${this.o.sharedKey(key)}:r`, String(r), SHARED_KEEP_SECONDS);
+      const shared = this.o.sharedKey(key);
+      if (this.o.shared) void this.o.shared.set(`${shared}:r`, String(r), SHARED_KEEP_SECONDS);
+      this.o.publish?.(`${shared}:${r}`);
     };
     if (typeof revision === 'number') return mark(revision);
     this.setFloor(key, Infinity);
     revision.then(mark, (err: unknown) => this.failed(key, err));
+  }
+
+  /** Another server's write (`<shared key>:<revision>`): this server's copy is no longer answered from. */
+  heard(message: string): void {
+    const at = message.lastIndexOf(':');
+    const key = this.byShared.get(message.slice(0, at));
+    const revision = Number(message.slice(at + 1));
+    if (key === undefined || !Number.isFinite(revision)) return; // not held here
+    if (revision <= (this.floors.get(key) ?? 0)) return; // our own write, or an older one
+    this.o.l1.invalidate(key);
+    this.setFloor(key, revision);
+  }
+
+  /**
+   * Whether other servers' writes are being heard. When hearing starts (or resumes), whatever was
+   * written meanwhile went unheard: every entry is re-read, behind its answer, when next asked for.
+   */
+  setHearing(hearing: boolean): void {
+    this.hearing = hearing;
+    this.o.l1.staleAll();
+  }
+
+  /** Fresh for the in-process TTL; while writes are heard, until one is (at most the shared fresh window). */
+  private freshUntil(now: number): number {
+    if (!this.swr) return now;
+    return now + (this.hearing ? this.o.sharedFreshSeconds * 1000 : this.o.l1.ttlMs);
+  }
+
+  private remember(key: string, shared: string): void {
+    if (this.byShared.size >= 2 * this.o.l1.maxEntries) this.byShared.clear(); // entries it forgets fall back on the TTL
+    this.byShared.set(shared, key);
   }
 
   private setFloor(key: string, revision: number): void {
@@ -121,14 +160,15 @@ export class ReadThroughCache<T> {
     const local = this.o.l1.entry(key);
     // A stale shared copy still answers at once; the reload runs behind it.
     const newer = !local || !local.valid || local.value === null || hit.r >= this.o.revisionOf(local.value);
-    if (newer) this.o.l1.set(key, hit.v, now);
-    else this.o.l1.holdOff(key, now + this.o.l1.ttlMs);
+    if (newer) this.o.l1.set(key, hit.v, now, this.freshUntil(now));
+    else this.o.l1.holdOff(key, this.freshUntil(now));
     if (hit.f <= now) void this.load(key).catch((err: unknown) => this.failed(key, err));
     return newer ? hit.v : local!.value;
   }
 
   private async readShared(key: string): Promise<SharedEntry<T> | null> {
     const shared = this.sharedKeyOf(key);
+    this.remember(key, shared);
     const [value, marker] = await Promise.all([this.o.shared!.get(shared), this.o.shared!.get(`${shared}:r`)]);
     if (!value) return null;
     let entry: SharedEntry<T>;
@@ -154,7 +194,8 @@ export class ReadThroughCache<T> {
       const raced = (this.invalidatedAt.get(key) ?? -1) > seq;
       if (!raced) {
         const now = Date.now();
-        this.o.l1.set(key, value, now);
+        this.o.l1.set(key, value, now, this.freshUntil(now));
+        if (!this.o.shared) this.remember(key, this.sharedKeyOf(key));
         // "No such row" is kept whatever the markers say: ids and codes are random, never reused.
         const r = value === null ? GONE : this.o.revisionOf(value);
         if (this.floors.get(key) === Infinity) this.floors.set(key, r); // the write is visible now

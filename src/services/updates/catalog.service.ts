@@ -1,7 +1,7 @@
 import type { Cache } from '../../adapters/cache/cache';
 import { HotCache } from '../../adapters/cache/hot.cache';
 import { GONE, ReadThroughCache } from '../../adapters/cache/read-through.cache';
-import type { Db } from '../../db/client';
+import type { Database, Db } from '../../db/client';
 import { catalogProduct, catalogProductRevision, catalogVersion, catalogVersionRefs, type CatalogVersionRow } from '../../db/queries/catalog.queries';
 import * as lq from '../../db/queries/licensing.queries';
 import type { StoredReadme } from '../../db/schema';
@@ -43,6 +43,11 @@ export interface ProductSnapshot {
   versions: VersionRef[];
 }
 
+/** Where writes are announced to the other app servers. */
+const CHANNEL = 'wharf_catalog';
+
+export type CatalogBus = Pick<Database, 'listen' | 'notify'>;
+
 export interface CatalogOptions {
   /** In-process freshness (CACHE_L1_TTL_MS); 0: every read asks memcached or the database. */
   ttlMs: number;
@@ -60,14 +65,17 @@ export interface CatalogOptions {
 export class Catalog {
   private readonly products: ReadThroughCache<ProductSnapshot>;
   private readonly codes: ReadThroughCache<CodeState>;
+  private bus: CatalogBus | undefined;
 
   constructor(
     private readonly db: Db,
     shared: Cache | null,
     opts: CatalogOptions,
-    logger: Logger,
+    private readonly logger: Logger,
   ) {
+    const publish = (message: string) => void this.bus?.notify(CHANNEL, message).catch((err: unknown) => this.logger.warn({ err }, 'catalog: could not announce a change'));
     this.products = new ReadThroughCache<ProductSnapshot>({
+      publish,
       name: 'products',
       l1: new HotCache(opts.ttlMs, opts.maxEntries),
       shared,
@@ -78,6 +86,7 @@ export class Catalog {
       logger,
     });
     this.codes = new ReadThroughCache<CodeState>({
+      publish,
       name: 'codes',
       l1: new HotCache(opts.ttlMs, opts.maxEntries),
       shared,
@@ -88,6 +97,22 @@ export class Catalog {
       revisionOf: (c) => c.revision,
       logger,
     });
+  }
+
+  /**
+   * Hear the other app servers' writes (PostgreSQL LISTEN/NOTIFY): an in-process entry is then
+   * trusted until a write to it is heard, and everything is re-read after a reconnection.
+   */
+  attach(bus: CatalogBus): void {
+    this.bus = bus;
+    bus.listen(
+      CHANNEL,
+      (message) => (message.startsWith('p:') ? this.products : this.codes).heard(message),
+      () => {
+        this.products.setHearing(true);
+        this.codes.setHearing(true);
+      },
+    );
   }
 
   /** An in-process hit without a promise (the update check's hot path); undefined on a miss. */
