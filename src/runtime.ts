@@ -89,6 +89,7 @@ export async function openRuntime(config: Config, logger: Logger, opts: { migrat
       ...(embedded ? { embeddedS3: embedded } : {}),
       close: async () => {
         clearInterval(sweeper);
+        services.catalog.stop();
         await services.releases.idle();
         // Check-ins still in memory are written before the pool closes.
         await services.checkins.stop().catch((err) => logger.error({ err }, 'checkins: final flush failed'));

@@ -35,7 +35,8 @@ export function createServices(d: ServiceDeps) {
   const db = d.database.db;
   const { config, logger } = d;
   const catalog = new Catalog(db, d.sharedCache, { ttlMs: config.cacheL1TtlMs, maxEntries: config.cacheL1MaxEntries, sharedFreshSeconds: config.cacheSharedFreshSeconds }, logger);
-  catalog.attach(d.database);
+  // Other app servers' writes are heard through PostgreSQL; its listening connection is checked every 2 s.
+  catalog.attach(d.database, d.database.kind === 'postgres' ? 2000 : undefined);
   // The one invalidation path: every write that changes an update-check answer reports here.
   const onProductChanged = (id: string) => catalog.invalidateProduct(id);
   const onCodeChanged = (code: string, revision: number) => catalog.invalidateCode(code, revision);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Cache } from '../../adapters/cache/cache';
 import { HotCache } from '../../adapters/cache/hot.cache';
 import { GONE, ReadThroughCache } from '../../adapters/cache/read-through.cache';
@@ -66,6 +67,7 @@ export class Catalog {
   private readonly products: ReadThroughCache<ProductSnapshot>;
   private readonly codes: ReadThroughCache<CodeState>;
   private bus: CatalogBus | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly db: Db,
@@ -101,18 +103,45 @@ export class Catalog {
 
   /**
    * Hear the other app servers' writes (PostgreSQL LISTEN/NOTIFY): an in-process entry is then
-   * trusted until a write to it is heard, and everything is re-read after a reconnection.
+   * trusted until a write to it is heard, and everything is re-read after a reconnection. With
+   * `heartbeatMs`, the listening connection is proven alive by hearing our own pings: when they
+   * stop (a failover can leave it hanging), entries fall back to the in-process TTL.
    */
-  attach(bus: CatalogBus): void {
+  attach(bus: CatalogBus, heartbeatMs?: number): void {
     this.bus = bus;
+    const ping = `ping:${randomUUID()}`;
+    let lastPing = Date.now();
+    let hearing = false;
+    const setHearing = (on: boolean) => {
+      if (on === hearing) return;
+      hearing = on;
+      this.products.setHearing(on);
+      this.codes.setHearing(on);
+    };
     bus.listen(
       CHANNEL,
-      (message) => (message.startsWith('p:') ? this.products : this.codes).heard(message),
+      (message) => {
+        if (message === ping) {
+          lastPing = Date.now();
+          setHearing(true);
+        } else if (!message.startsWith('ping:')) (message.startsWith('p:') ? this.products : this.codes).heard(message);
+      },
       () => {
-        this.products.setHearing(true);
-        this.codes.setHearing(true);
+        lastPing = Date.now();
+        hearing = false; // writes made while disconnected went unheard: catch up
+        setHearing(true);
       },
     );
+    if (!heartbeatMs) return;
+    this.heartbeat = setInterval(() => {
+      if (Date.now() - lastPing > 2.5 * heartbeatMs) setHearing(false);
+      void bus.notify(CHANNEL, ping).catch(() => undefined);
+    }, heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.heartbeat);
   }
 
   /** An in-process hit without a promise (the update check's hot path); undefined on a miss. */
