@@ -17,7 +17,7 @@ import { aggregate, loadTable, summary, uploadTable, withRatios, type LoadResult
 import { load, type Target } from './lib/load';
 import { ask, forkHelper, memoryOf, pinToCpu, resetPeak, sleep, startApp, stopChild, tailFile, track, type AppProcess } from './lib/procs';
 import { api, BACKDATED, createProduct, finalize, pluginFiles, postFileToS3, presign, releaseFiles, seed, type Seeded } from './lib/seed';
-import { downloadPaths, insertCodes, liveVersions, mixedChecks } from './lib/population';
+import { distinctDownloads, MIX_L1_ENTRIES, mixedChecksTarget } from './lib/scenarios';
 import { createDatabase, startMemcached, type Memcached, type ThrowawayDatabase } from './lib/services';
 import { writeBigZip } from './lib/zip';
 import { summarise } from './profile-summary';
@@ -41,13 +41,6 @@ const PIN = env.BENCH_PIN !== '0' && os.cpus().length >= 2;
 const pinServer = (pid: number) => PIN && pinToCpu(pid, 1);
 const BIG_ZIP_BYTES = 200 * 1024 * 1024;
 const SECRET_KEY = 'bench-secret-key-that-is-long-enough-0123456789abcdef';
-/** download_distinct: codes, each request another one. mixed: codes, sites, distinct requests drawn, in-process entries kept. */
-const DISTINCT_CODES = 10_000;
-const MIX_CODES = 100_000;
-const MIX_SITES = 200_000;
-const MIX_DRAWS = 250_000;
-const MIX_WARM_DRAWS = 60_000;
-const MIX_L1_ENTRIES = 50_000; // the default: half the codes
 const SMALL_ZIP_BYTES = 1024 * 1024;
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
@@ -194,18 +187,6 @@ async function measureFinalize(app: AppProcess, s3: ChildProcess, key: string, p
   };
 }
 
-/** Three more plugins with two releases each, so the mixed checks spread over several products. */
-async function mixProducts(base: string, key: string, tmp: string): Promise<string[]> {
-  const ids: string[] = [];
-  for (const n of [1, 2, 3]) {
-    const slug = `acme-mix-${n}`;
-    const id = await createProduct(base, key, slug);
-    for (const v of ['1.0.0', '1.2.0']) await releaseFiles(base, key, id, pluginFiles(v, slug), path.join(tmp, `${slug}-${v}.zip`));
-    ids.push(id);
-  }
-  return ids;
-}
-
 async function main(): Promise<void> {
   const info = machine();
   out(`Wharf bench: ${info.cores} cores (${info.cpu}), ${info.memory_gb} GB RAM, Node ${info.node}, ${info.os}; load average at start ${info.load_avg_at_start.join(' ')}`);
@@ -281,34 +262,10 @@ async function main(): Promise<void> {
   if (wanted('cached_get')) targets.push({ t: updateCheck('cached_get', 'same, as a GET with a query string', cachedApp, seeded.productId, { license: seeded.validCode }, 'GET'), check: validAnswer('1.2.0') });
   if (wanted('expired')) targets.push({ t: updateCheck('expired', 'update check, expired code (offers entitled 1.0.0)', cachedApp, seeded.productId, expiredFields), check: expiredCheck });
   const redirectCheck: Parameters<typeof verify>[1] = (s, _j, h) => (s !== 302 ? 'expected 302' : !h.get('location')?.includes(`127.0.0.1:${s3.s3Port}`) ? 'expected a Location on S3' : null);
-  if (wanted('download_distinct')) {
-    const codes = await insertCodes(db.sql, [seeded.productId], DISTINCT_CODES, (i) => [`dl${i}.example.net`]);
-    const paths = downloadPaths(SECRET_KEY, codes, await liveVersions(db.sql, [seeded.productId]), (i) => `dl${i}.example.net`);
-    let next = 0;
-    const ua = { 'user-agent': 'WordPress/6.5.2; https://shop.example.com' };
-    targets.push({
-      t: { key: 'download_distinct', label: `download redirect, ${DISTINCT_CODES.toLocaleString('en-US')} codes, another each request`, url: cachedApp.url, method: 'GET', pid: cachedApp.pid, headers: ua, next: () => ({ path: paths[next++ % paths.length]! }) },
-      check: redirectCheck,
-    });
-  }
+  if (wanted('download_distinct')) targets.push({ t: await distinctDownloads(db.sql, SECRET_KEY, cachedApp, seeded.productId), check: redirectCheck });
   if (wanted('mixed')) {
-    const products = [seeded.productId, ...(await mixProducts(cachedApp.url, seeded.key, tmp))];
-    const host = (rank: number) => `site${rank}.example.org`;
-    const codes = await insertCodes(db.sql, products, MIX_CODES, (i) => [host(i), host(i + MIX_CODES)], true);
-    const checks = mixedChecks(codes, MIX_SITES, MIX_DRAWS, host);
-    // Each code the measured runs will ask for checked once first (a day of traffic would have): memcached warm.
-    const firstSeen = new Map(checks.slice(0, MIX_WARM_DRAWS).map((c) => [c.body, c]));
-    const warm = [...new Map([...firstSeen.values()].map((c) => [new URLSearchParams(c.body).get('license'), c])).values()];
-    let w = 0;
-    const started = Date.now();
-    await load({ key: 'warm', label: 'warm-up', url: cachedApp.url, method: 'POST', headers: {}, next: () => warm[w++]! }, 600, CONNECTIONS, warm.length);
-    out(`mixed: warmed with one check of each of the ${warm.length.toLocaleString('en-US')} codes the first ${MIX_WARM_DRAWS.toLocaleString('en-US')} draws ask for, in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    let next = 0;
-    out(`mixed: ${MIX_CODES.toLocaleString('en-US')} codes over ${products.length} products, ${MIX_SITES.toLocaleString('en-US')} sites, ${MIX_DRAWS.toLocaleString('en-US')} checks drawn (Zipf), in-process cache bounded to ${MIX_L1_ENTRIES.toLocaleString('en-US')} entries per kind`);
-    targets.push({
-      t: { key: 'mixed', label: 'update checks, Zipf mix of 100,000 codes and 200,000 sites', url: cachedApp.url, method: 'POST', pid: cachedApp.pid, headers: {}, next: () => checks[next++ % checks.length]! },
-      check: (s, j) => (s !== 200 ? 'expected 200' : !j?.version ? 'expected a version' : null),
-    });
+    const t = await mixedChecksTarget(db.sql, cachedApp, seeded, tmp, CONNECTIONS, out);
+    targets.push({ t, check: (s, j) => (s !== 200 ? 'expected 200' : !j?.version ? 'expected a version' : null) });
   }
   if (wanted('download'))
     targets.push({

@@ -11,7 +11,7 @@ const S3_URL_SECONDS = 300;
 /** A verdict that allows what the write refused means a concurrent change landed in between: look again, a few times. */
 const ATTEMPTS = 3;
 
-/** What a granted download changed: the code's cached state is stale when `revision` is set. */
+/** Reports a write that changed a code's verdicts, with the revision it committed (the catalog's one invalidation path). */
 export type CodeChanged = (code: string, revision: number) => void;
 
 const refused = (e: LicenseError) => new ForbiddenError(e.message, e.code);
