@@ -5,5 +5,4 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.(t|j)s$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }] },
   testTimeout: 60000,
-  setupFiles: ['<rootDir>/test/support/jest-setup.ts'],
 };

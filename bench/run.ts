@@ -17,6 +17,7 @@ import { aggregate, loadTable, summary, uploadTable, withRatios, type LoadResult
 import { load, type Target } from './lib/load';
 import { ask, forkHelper, memoryOf, pinToCpu, resetPeak, sleep, startApp, stopChild, tailFile, track, type AppProcess } from './lib/procs';
 import { api, BACKDATED, createProduct, finalize, pluginFiles, postFileToS3, presign, releaseFiles, seed, type Seeded } from './lib/seed';
+import { distinctDownloads, MIX_L1_ENTRIES, mixedChecksTarget } from './lib/scenarios';
 import { createDatabase, startMemcached, type Memcached, type ThrowawayDatabase } from './lib/services';
 import { writeBigZip } from './lib/zip';
 import { summarise } from './profile-summary';
@@ -39,6 +40,7 @@ const REPEAT = Math.max(1, Number(env.BENCH_REPEAT ?? 3));
 const PIN = env.BENCH_PIN !== '0' && os.cpus().length >= 2;
 const pinServer = (pid: number) => PIN && pinToCpu(pid, 1);
 const BIG_ZIP_BYTES = 200 * 1024 * 1024;
+const SECRET_KEY = 'bench-secret-key-that-is-long-enough-0123456789abcdef';
 const SMALL_ZIP_BYTES = 1024 * 1024;
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
@@ -68,6 +70,11 @@ function updateCheck(key: string, label: string, app: AppProcess, productId: str
 }
 
 async function once(t: Target) {
+  if (t.next) {
+    const r = t.next();
+    const res = await fetch(`${t.url}${r.path}`, { method: t.method, headers: { ...t.headers, ...r.headers }, redirect: 'manual', ...(r.body !== undefined ? { body: r.body } : {}) });
+    return { status: res.status, headers: res.headers, body: await res.text() };
+  }
   const res = await fetch(t.url, { method: t.method, headers: t.headers, redirect: 'manual', ...(t.body !== undefined ? { body: t.body } : {}) });
   const body = await res.text();
   return { status: res.status, headers: res.headers, body };
@@ -202,7 +209,7 @@ async function main(): Promise<void> {
   const baseEnv = {
     NODE_ENV: 'production',
     LOG_LEVEL,
-    SECRET_KEY: 'bench-secret-key-that-is-long-enough-0123456789abcdef',
+    SECRET_KEY,
     RATE_LIMIT_UPDATES_PER_MINUTE: '0',
     S3_BUCKET: BUCKET,
     S3_ENDPOINT: `http://127.0.0.1:${s3.proxyPort}`,
@@ -224,7 +231,8 @@ async function main(): Promise<void> {
   };
 
   const pg = { DATABASE_URL: db.url };
-  const cachedApp = await app('cached', { ...pg, ...(memcached ? { MEMCACHED_SERVERS: `127.0.0.1:${memcached.port}` } : {}) });
+  // The in-process cache bounded below the mixed scenario's 100,000 codes: misses go to memcached.
+  const cachedApp = await app('cached', { ...pg, CACHE_L1_MAX_ENTRIES: String(MIX_L1_ENTRIES), ...(memcached ? { MEMCACHED_SERVERS: `127.0.0.1:${memcached.port}` } : {}) });
   const seeded: Seeded = await seed(cachedApp.url, tmp);
   await backdate(db, seeded.productId);
   out(`seeded: plugin ${seeded.productId} (${seeded.versions.join(', ')}), a valid code and one that expired with 1.0.0 entitled`);
@@ -253,10 +261,16 @@ async function main(): Promise<void> {
   }
   if (wanted('cached_get')) targets.push({ t: updateCheck('cached_get', 'same, as a GET with a query string', cachedApp, seeded.productId, { license: seeded.validCode }, 'GET'), check: validAnswer('1.2.0') });
   if (wanted('expired')) targets.push({ t: updateCheck('expired', 'update check, expired code (offers entitled 1.0.0)', cachedApp, seeded.productId, expiredFields), check: expiredCheck });
+  const redirectCheck: Parameters<typeof verify>[1] = (s, _j, h) => (s !== 302 ? 'expected 302' : !h.get('location')?.includes(`127.0.0.1:${s3.s3Port}`) ? 'expected a Location on S3' : null);
+  if (wanted('download_distinct')) targets.push({ t: await distinctDownloads(db.sql, SECRET_KEY, cachedApp, seeded.productId), check: redirectCheck });
+  if (wanted('mixed')) {
+    const t = await mixedChecksTarget(db.sql, cachedApp, seeded, tmp, CONNECTIONS, out);
+    targets.push({ t, check: (s, j) => (s !== 200 ? 'expected 200' : !j?.version ? 'expected a version' : null) });
+  }
   if (wanted('download'))
     targets.push({
-      t: { key: 'download', label: 'download redirect (302 to S3; counted, recorded)', url: `${cachedApp.url}${downloadUrl.pathname}`, method: 'GET', pid: cachedApp.pid, headers: { 'user-agent': 'WordPress/6.5.2; https://shop.example.com' } },
-      check: (s, _j, h) => (s !== 302 ? 'expected 302' : !h.get('location')?.includes(`127.0.0.1:${s3.s3Port}`) ? 'expected a Location on S3' : null),
+      t: { key: 'download', label: 'download redirect, one code without limits (302 to S3; counted, recorded)', url: `${cachedApp.url}${downloadUrl.pathname}`, method: 'GET', pid: cachedApp.pid, headers: { 'user-agent': 'WordPress/6.5.2; https://shop.example.com' } },
+      check: redirectCheck,
     });
   if (wanted('uncached')) {
     const uncachedApp = await app('uncached', { ...pg, CACHE_L1_TTL_MS: '0' });

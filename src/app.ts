@@ -3,6 +3,7 @@ import type { RequestListener } from 'node:http';
 import express, { type Express } from 'express';
 import { errorHandler, notFound } from './http/error-handler';
 import { fastPath } from './http/fast-path';
+import { BODY_LIMITS, clientIp } from './http/wire';
 import { requireApiKey } from './http/middleware/api-auth';
 import { requestLog } from './http/middleware/request-log';
 import { securityHeaders, uploadOriginOf } from './http/middleware/security-headers';
@@ -41,6 +42,8 @@ export function createApp(d: AppDeps): Express {
 
   app.disable('x-powered-by');
   app.set('trust proxy', d.config.trustProxy);
+  // req.ip as the fast path computes it (the wire's clientIp: the same hops trusted).
+  Object.defineProperty(app.request, 'ip', { configurable: true, enumerable: true, get: function (this: express.Request) { return clientIp(this, d.config.trustProxy); } });
   app.set('views', viewsFolder());
   app.set('view engine', 'ejs');
   app.locals.asset = (name: string) => assets.urls[name] ?? `/assets/missing/${name}`;
@@ -64,8 +67,8 @@ export function createApp(d: AppDeps): Express {
   app.use(requestLog(d.logger));
 
   // Release zips go straight to S3; 1 MB (nginx's client_max_body_size) carries three 100,000-character product fields.
-  app.use(express.json({ limit: '1mb' }));
-  app.use(express.urlencoded({ extended: false, limit: '1mb' }));
+  app.use(express.json({ limit: BODY_LIMITS.json }));
+  app.use(express.urlencoded({ extended: false, limit: BODY_LIMITS.form }));
 
   // /api never falls through to the cookie-and-CSRF page stack.
   const api = express.Router();

@@ -3,7 +3,7 @@ import { ConfigError, loadConfig, type Config } from './config';
 import { startEmbeddedS3 } from './adapters/storage/embedded-s3';
 import { openDatabase } from './db/client';
 import { migrate } from './db/migrate';
-import { createLogger, type Logger } from './logger';
+import { createLogger, errorText, type Logger } from './logger';
 import { UsersService } from './services/users.service';
 
 const USAGE = `Usage: wharf <command> [options]   (same environment as the server; see README)
@@ -111,7 +111,7 @@ main(process.argv.slice(2)).then(
       process.exit(2);
     }
     const e = err as { message?: string; fields?: Record<string, string> };
-    process.stderr.write(`Error: ${e.message ?? String(err)}${e.fields ? `\n${Object.entries(e.fields).map(([k, v]) => `  ${k}: ${v}`).join('\n')}` : ''}\n`);
+    process.stderr.write(`Error: ${errorText(err)}${e.fields ? `\n${Object.entries(e.fields).map(([k, v]) => `  ${k}: ${v}`).join('\n')}` : ''}\n`);
     process.exit(1);
   },
 );

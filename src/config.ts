@@ -37,6 +37,8 @@ const schema = z.object({
   MEMCACHED_TIMEOUT_MS: int(10, 10000).default(100),
 
   CACHE_L1_TTL_MS: int(0, 60000).default(1000),
+  CACHE_L1_MAX_ENTRIES: int(100, 10_000_000).default(50_000),
+  CACHE_SHARED_FRESH_SECONDS: int(1, 86_400).default(300),
   RATE_LIMIT_UPDATES_PER_MINUTE: int(0, 10_000_000).default(600),
   RATE_LIMIT_LICENSES_PER_MINUTE: int(0, 100_000).default(30),
   SHUTDOWN_TIMEOUT_MS: int(0, 600000).default(15000),
@@ -89,6 +91,8 @@ export interface Config {
   memcached: { servers: string[]; timeoutMs: number };
   /** In-process cache lifetime for update-check data; 0 disables caching (benchmarks). */
   cacheL1TtlMs: number;
+  cacheL1MaxEntries: number;
+  cacheSharedFreshSeconds: number;
   /** Per client IP and app server; 0 disables. */
   rateLimits: { updatesPerMinute: number; licensesPerMinute: number };
   shutdownTimeoutMs: number;
@@ -160,6 +164,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       timeoutMs: e.MEMCACHED_TIMEOUT_MS,
     },
     cacheL1TtlMs: e.CACHE_L1_TTL_MS,
+    cacheL1MaxEntries: e.CACHE_L1_MAX_ENTRIES,
+    cacheSharedFreshSeconds: e.CACHE_SHARED_FRESH_SECONDS,
     rateLimits: { updatesPerMinute: e.RATE_LIMIT_UPDATES_PER_MINUTE, licensesPerMinute: e.RATE_LIMIT_LICENSES_PER_MINUTE },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     checkinFlushMs: e.CHECKIN_FLUSH_MS,

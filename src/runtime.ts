@@ -1,4 +1,6 @@
 import { JobQueue } from './adapters/queue/job-queue';
+import type { Cache } from './adapters/cache/cache';
+import { MemcachedCache } from './adapters/cache/memcached.cache';
 import { S3Storage } from './adapters/storage/s3-storage';
 import { EMBEDDED_S3_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from './adapters/storage/embedded-s3';
 import type { Storage } from './adapters/storage/storage';
@@ -14,6 +16,8 @@ export interface Runtime {
   logger: Logger;
   database: Database;
   storage: Storage;
+  /** memcached when MEMCACHED_SERVERS is set. */
+  sharedCache: Cache | null;
   services: Services;
   jobs: JobQueue;
   secretKey: string;
@@ -52,6 +56,12 @@ export async function openStorage(config: Config, logger: Logger): Promise<{ sto
   return { storage, embedded };
 }
 
+/** memcached is optional: when it is down or not configured, the in-process cache and PostgreSQL serve. */
+export function openSharedCache(config: Config, logger: Logger): Cache | null {
+  const m = config.memcached;
+  return m.servers.length ? new MemcachedCache({ servers: m.servers, timeoutMs: m.timeoutMs }, logger) : null;
+}
+
 /** Everything the app needs, connected and migrated: shared by the server, the CLI and tests. */
 export async function openRuntime(config: Config, logger: Logger, opts: { migrate?: boolean } = {}): Promise<Runtime> {
   const database = await openDatabase(config.database, logger);
@@ -59,8 +69,9 @@ export async function openRuntime(config: Config, logger: Logger, opts: { migrat
     if (opts.migrate !== false) await migrate(database.db, logger);
     const { storage, embedded } = await openStorage(config, logger);
     const secretKey = resolveSecretKey(config);
+    const sharedCache = openSharedCache(config, logger);
     const jobs = new JobQueue(database, logger);
-    const services = createServices({ config, logger, database, storage, secretKey, jobs });
+    const services = createServices({ config, logger, database, storage, sharedCache, secretKey, jobs });
     // Services define their job queues while being created; workers start once all are defined.
     await jobs.start();
     services.checkins.start();
@@ -80,6 +91,7 @@ export async function openRuntime(config: Config, logger: Logger, opts: { migrat
       logger,
       database,
       storage,
+      sharedCache,
       services,
       jobs,
       secretKey,
@@ -87,10 +99,11 @@ export async function openRuntime(config: Config, logger: Logger, opts: { migrat
       close: async () => {
         clearInterval(sweeper);
         await jobs.stop();
+        services.catalog.stop();
         await services.releases.idle();
         // Check-ins still in memory are written before the pool closes.
         await services.checkins.stop().catch((err) => logger.error({ err }, 'checkins: final flush failed'));
-        await services.sharedCache?.close();
+        await sharedCache?.close();
         await storage.close();
         await embedded?.close();
         await database.close();

@@ -134,6 +134,10 @@ export interface Targets {
   finalize_bytes_read_200mb: number;
   finalize_read_vs_1mb: number;
   rss_growth_mb_200mb: number;
+  download_rps_distinct: number;
+  download_p99_ms_distinct: number;
+  download_rps_hot: number;
+  mixed_ratio: number;
 }
 
 export const TARGETS: Targets = {
@@ -142,6 +146,10 @@ export const TARGETS: Targets = {
   finalize_bytes_read_200mb: 1024 * 1024,
   finalize_read_vs_1mb: 4,
   rss_growth_mb_200mb: 20,
+  download_rps_distinct: 2000,
+  download_p99_ms_distinct: 50,
+  download_rps_hot: 500,
+  mixed_ratio: 0.4,
 };
 
 /** The last line of the output: one JSON object. Missing figures are null, never invented. */
@@ -168,6 +176,17 @@ export function summary(rows: Row[], uploads: { small?: UploadMeasure; big?: Upl
     uncached_pglite_rps: rps('uncached_pglite'),
     expired_rps: rps('expired'),
     download_rps: rps('download'),
+    download_rps_hot: rps('download'),
+    download_rps_distinct: rps('download_distinct'),
+    download_p99_ms_distinct: pick('download_distinct')?.p99 ?? null,
+    download_p50_ms_distinct: pick('download_distinct')?.p50 ?? null,
+    download_cpu_us_per_req_distinct: (() => {
+      const d = pick('download_distinct');
+      return d && Number.isFinite(d.cpuUsPerRequest) ? Math.round(d.cpuUsPerRequest) : null;
+    })(),
+    mixed_rps: rps('mixed'),
+    mixed_ratio: pick('mixed')?.ratio != null ? round(pick('mixed')!.ratio!, 3) : null,
+    mixed_p99_ms: pick('mixed')?.p99 ?? null,
     errors: rows.filter((r) => r.key !== 'ceiling').reduce((n, r) => n + r.errors, 0),
     finalize_bytes_read_200mb: big ? big.requestBytesRead : null,
     finalize_bytes_read_1mb: small ? small.requestBytesRead : null,
@@ -187,6 +206,10 @@ export function summary(rows: Row[], uploads: { small?: UploadMeasure; big?: Upl
     finalize_bytes_read_200mb:
       big && small ? big.requestBytesRead < TARGETS.finalize_bytes_read_200mb && big.requestBytesRead <= TARGETS.finalize_read_vs_1mb * Math.max(small.requestBytesRead, 1) : null,
     rss_growth_mb_200mb: out.rss_growth_mb_200mb === null ? null : (out.rss_growth_mb_200mb as number) < TARGETS.rss_growth_mb_200mb,
+    download_rps_distinct: out.download_rps_distinct === null ? null : (out.download_rps_distinct as number) >= TARGETS.download_rps_distinct,
+    download_p99_ms_distinct: out.download_p99_ms_distinct === null ? null : (out.download_p99_ms_distinct as number) < TARGETS.download_p99_ms_distinct,
+    download_rps_hot: out.download_rps_hot === null ? null : (out.download_rps_hot as number) >= TARGETS.download_rps_hot,
+    mixed_ratio: out.mixed_ratio === null ? null : (out.mixed_ratio as number) >= TARGETS.mixed_ratio,
   };
   return { ...out, ...extra };
 }

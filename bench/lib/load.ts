@@ -11,18 +11,22 @@ export interface Target {
   body?: string;
   /** The server process, to read how much CPU it spent per request. */
   pid?: number;
+  /** A different request each time (path, and body or headers when given); `url` then names the server. */
+  next?: () => { path: string; body?: string; headers?: Record<string, string> };
 }
 
 /** One autocannon run; autocannon never follows redirects, so a 302 counts as the answer. */
-export async function load(t: Target, seconds: number, connections: number): Promise<LoadResult> {
+export async function load(t: Target, seconds: number, connections: number, amount?: number): Promise<LoadResult> {
   const cpuBefore = t.pid ? cpuTimeMs(t.pid) : NaN;
   const r = await autocannon({
     url: t.url,
     method: t.method,
     headers: t.headers,
     ...(t.body !== undefined ? { body: t.body } : {}),
+    ...(t.next ? { requests: [{ method: t.method, headers: t.headers, setupRequest: (req: autocannon.Request) => ({ ...req, ...t.next!() }) }] } : {}),
     connections,
     duration: seconds,
+    ...(amount ? { amount } : {}),
     timeout: 10,
   });
   const cpuMs = t.pid ? cpuTimeMs(t.pid) - cpuBefore : NaN;

@@ -57,7 +57,7 @@ export async function startMemcached(): Promise<Memcached | null> {
     return null;
   }
   const port = await freePort();
-  const args = ['-l', '127.0.0.1', '-p', String(port), '-m', '64', '-U', '0'];
+  const args = ['-l', '127.0.0.1', '-p', String(port), '-m', '256', '-U', '0']; // the mixed scenario keeps 100,000 codes
   if (process.getuid?.() === 0) args.unshift('-u', 'nobody'); // memcached refuses to run as root
   const child: ChildProcess = track(spawn(MEMCACHED_BIN, args, { stdio: 'ignore' }));
   const deadline = Date.now() + 5000;

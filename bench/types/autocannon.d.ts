@@ -10,6 +10,15 @@ declare module 'autocannon' {
       body?: string | Buffer;
       timeout?: number;
       pipelining?: number;
+      requests?: Request[];
+      amount?: number;
+    }
+    interface Request {
+      method?: string;
+      path?: string;
+      headers?: Record<string, string>;
+      body?: string | Buffer;
+      setupRequest?: (req: Request, context: Record<string, unknown>) => Request;
     }
     interface Histogram {
       average: number;

@@ -11,11 +11,25 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
 export interface Database {
   readonly db: Db;
+  /**
+   * The same database through connections whose commits do not wait for the WAL flush
+   * (synchronous_commit off): download counters only, where a flush per download (~4 ms here)
+   * would cap one code at ~250 downloads a second. A PostgreSQL crash may lose the last fraction
+   * of a second of counts, never their exactness under concurrency. On PGlite: `db`.
+   */
+  readonly counterDb: Db;
   readonly kind: 'pglite' | 'postgres';
   /** Cheap round trip for /readyz. */
   ping(): Promise<void>;
   /** The same database as the job queue (pg-boss) talks to it: raw SQL, multi-statement scripts included. */
   jobsDb(): Promise<IDatabase>;
+  /**
+   * Messages other app servers publish with notify() (PostgreSQL LISTEN/NOTIFY). `onConnected`
+   * runs at every (re)connection: messages sent while disconnected are lost, the caller catches
+   * up. On PGlite (one process) there is nothing to hear: the process that writes is the only reader.
+   */
+  listen(channel: string, onMessage: (payload: string) => void, onConnected: () => void): void;
+  notify(channel: string, payload: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -34,7 +48,11 @@ async function openPglite(dir: string, logger: Logger): Promise<Database> {
   const db = drizzle(client, { schema }) as unknown as Db;
   return {
     db,
+    counterDb: db,
     kind: 'pglite',
+    // One process: every write is made here, so every write is heard.
+    listen: (_channel, _onMessage, onConnected) => onConnected(),
+    notify: async () => undefined,
     ping: async () => {
       await client.query('select 1');
     },
@@ -46,9 +64,9 @@ async function openPglite(dir: string, logger: Logger): Promise<Database> {
 async function openPostgres(config: Config['database'], logger: Logger): Promise<Database> {
   const { default: postgres } = await import('postgres');
   const { drizzle } = await import('drizzle-orm/postgres-js');
-  const connect = () =>
+  const connect = (max = config.poolMax, synchronousCommit = true) =>
     postgres(config.url as string, {
-      max: config.poolMax,
+      max,
       // `read-write` picks standbys on PostgreSQL 14+; `primary` is what we mean.
       target_session_attrs: 'primary',
       connect_timeout: Math.max(1, Math.min(2, Math.ceil(config.queryTimeoutMs / 1000))),
@@ -58,7 +76,7 @@ async function openPostgres(config: Config['database'], logger: Logger): Promise
       backoff: (retries: number) => Math.min(0.5, 0.05 * 2 ** retries) * (0.5 + Math.random() / 2),
       max_lifetime: 60 * 30,
       onnotice: () => undefined,
-      connection: { statement_timeout: config.queryTimeoutMs, application_name: 'wharf' },
+      connection: { statement_timeout: config.queryTimeoutMs, application_name: 'wharf', ...(synchronousCommit ? {} : { synchronous_commit: 'off' }) },
     });
   const safeUrl = (config.url as string).replace(/\/\/[^@/]*@/, '//***@');
   logger.info({ url: safeUrl }, 'database: PostgreSQL');
@@ -66,29 +84,51 @@ async function openPostgres(config: Config['database'], logger: Logger): Promise
   // postgres.js can leave a pool wedged after a failover (a query that never got a connection
   // keeps its slot); when statements get no answer at all, start a fresh pool and drop the old
   // one without letting its queued statements run later.
-  let lastSwap = 0;
-  const holder = {
-    current: connect(),
-    stuck() {
-      if (Date.now() - lastSwap < 2000) return;
-      lastSwap = Date.now();
-      const old = holder.current;
-      holder.current = connect();
-      logger.warn('database: no answer from the pool; replaced it');
-      void old.end({ timeout: 0 }).catch(() => undefined);
-    },
+  const listeners: { channel: string; onMessage: (payload: string) => void; onConnected: () => void }[] = [];
+  const subscribe = (sql: ReturnType<typeof connect>, l: (typeof listeners)[number]) =>
+    void sql.listen(l.channel, l.onMessage, l.onConnected).catch((err: unknown) => logger.warn({ err }, 'database: could not listen'));
+  const pool = (open: () => ReturnType<typeof connect>, withListeners = false) => {
+    let lastSwap = 0;
+    const holder = {
+      current: open(),
+      stuck() {
+        if (Date.now() - lastSwap < 2000) return;
+        lastSwap = Date.now();
+        const old = holder.current;
+        holder.current = open();
+        logger.warn('database: no answer from the pool; replaced it');
+        // The listening connection belongs to the pool: it moves with it.
+        if (withListeners) for (const l of listeners) subscribe(holder.current, l);
+        void old.end({ timeout: 0 }).catch(() => undefined);
+      },
+    };
+    return holder;
   };
+  const holder = pool(() => connect(), true);
+  const counters = pool(() => connect(config.poolMax, false));
   const deadline = config.queryTimeoutMs + 1000;
   const db = drizzle(withQueryTimeouts(holder, deadline), { schema }) as unknown as Db;
+  const counterDb = drizzle(withQueryTimeouts(counters, deadline), { schema }) as unknown as Db;
   return {
     db,
+    counterDb,
     kind: 'postgres',
+    listen: (channel, onMessage, onConnected) => {
+      const l = { channel, onMessage, onConnected };
+      listeners.push(l);
+      subscribe(holder.current, l);
+    },
+    notify: async (channel, payload) => {
+      await withDeadline(Promise.resolve(holder.current.notify(channel, payload)), deadline, () => holder.stuck());
+    },
     // Readiness wants the truth now: no retries, our own deadline.
     ping: async () => {
       await withDeadline(Promise.resolve(holder.current.unsafe('select 1')), deadline, () => holder.stuck());
     },
     jobsDb: async () => postgresJobsDb(() => holder.current, deadline),
-    close: () => holder.current.end({ timeout: 5 }),
+    close: async () => {
+      await Promise.all([holder.current.end({ timeout: 5 }), counters.current.end({ timeout: 5 })]);
+    },
   };
 }
 

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { NotFoundError } from '../lib/errors';
 import type { Services } from '../services';
 import { safeHttpUrl } from '../services/content/urls';
-import type { ProductSnapshot } from '../services/updates/catalog';
+import type { ProductSnapshot } from '../services/updates/catalog.service';
 import { productSections } from '../services/updates/update-json';
 
 interface Section {

@@ -1,20 +1,19 @@
 import type { JobQueue } from '../adapters/queue/job-queue';
-import { MemcachedCache } from '../adapters/cache/memcached-cache';
+import type { Cache } from '../adapters/cache/cache';
 import type { Storage } from '../adapters/storage/storage';
 import type { Config } from '../config';
 import type { Database } from '../db/client';
 import type { Logger } from '../logger';
 import { clientSnippet, renderClientFile } from './client-files.service';
+import { DownloadTokens } from './licensing/download-token.codec';
 import { DownloadsService } from './licensing/downloads.service';
 import { LicensesService } from './licensing/licenses.service';
 import { PurchaseCodesService } from './licensing/purchase-codes.service';
 import { ProductsService } from './products.service';
 import { LocalRateLimiter, SharedRateLimiter } from './rate-limits';
 import { ReleasesService } from './releases.service';
-import { Catalog } from './updates/catalog';
-import { CheckinRecorder } from './updates/checkins';
-import { DownloadTokens } from './updates/download-tokens';
-import { HotCache } from './updates/hot-cache';
+import { Catalog } from './updates/catalog.service';
+import { CheckinRecorder } from './updates/checkin.recorder';
 import { UpdatesService } from './updates/updates.service';
 import { AuthService } from './auth.service';
 import { OAuthService } from './oauth.service';
@@ -26,6 +25,8 @@ export interface ServiceDeps {
   logger: Logger;
   database: Database;
   storage: Storage;
+  /** memcached, optional: without it the in-process cache and PostgreSQL serve. */
+  sharedCache: Cache | null;
   secretKey: string;
   jobs: JobQueue;
 }
@@ -38,10 +39,12 @@ function perMinute(n: number): LocalRateLimiter | null {
 export function createServices(d: ServiceDeps) {
   const db = d.database.db;
   const { config, logger } = d;
-  // memcached is optional: without it the in-process cache and PostgreSQL serve.
-  const shared = config.memcached.servers.length ? new MemcachedCache({ servers: config.memcached.servers, timeoutMs: config.memcached.timeoutMs }, logger) : null;
-  const catalog = new Catalog(db, shared, { products: new HotCache(config.cacheL1TtlMs), codes: new HotCache(config.cacheL1TtlMs) }, logger);
+  const catalog = new Catalog(db, d.sharedCache, { ttlMs: config.cacheL1TtlMs, maxEntries: config.cacheL1MaxEntries, sharedFreshSeconds: config.cacheSharedFreshSeconds }, logger);
+  // Other app servers' writes are heard through PostgreSQL; its listening connection is checked every 2 s.
+  catalog.attach(d.database, d.database.kind === 'postgres' ? 2000 : undefined);
+  // The one invalidation path: every write that changes an update-check answer reports here.
   const onProductChanged = (id: string) => catalog.invalidateProduct(id);
+  const onCodeChanged = (code: string, revision: number) => catalog.invalidateCode(code, revision);
   const tokens = new DownloadTokens(d.secretKey);
   const checkins = new CheckinRecorder(db, config.checkinFlushMs, logger);
 
@@ -59,11 +62,10 @@ export function createServices(d: ServiceDeps) {
     releases,
     catalog,
     checkins,
-    sharedCache: shared,
     updates: new UpdatesService(catalog, tokens, checkins, config.publicUrl),
-    downloads: new DownloadsService(db, d.storage, tokens, catalog, logger),
-    licenses: new LicensesService(db, catalog),
-    purchaseCodes: new PurchaseCodesService(db, products, catalog),
+    downloads: new DownloadsService(d.database.counterDb, d.storage, tokens, onCodeChanged),
+    licenses: new LicensesService(db, onCodeChanged),
+    purchaseCodes: new PurchaseCodesService(db, products, onCodeChanged),
     apiLimits: { updates: perMinute(config.rateLimits.updatesPerMinute), licenses: perMinute(config.rateLimits.licensesPerMinute) },
     clientFiles: { render: renderClientFile, snippet: clientSnippet },
   };

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequestHandler } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
+import type { DestinationStream } from 'pino';
 import { createLogger } from '../../src/logger';
 import { openRuntime, type Runtime } from '../../src/runtime';
 import { createTestDatabase, type TestDatabase } from './postgres';
@@ -23,7 +24,7 @@ export interface TestApp {
  * The real app in-process on a free port: PGlite or a fresh database on the PostgreSQL server,
  * and the real embedded S3 on its own free port. Everything is removed by stop().
  */
-export async function startTestApp(opts: { db?: DbKind; env?: Record<string, string> } = {}): Promise<TestApp> {
+export async function startTestApp(opts: { db?: DbKind; env?: Record<string, string>; logTo?: DestinationStream } = {}): Promise<TestApp> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-test-'));
   let handler: http.RequestListener = (_req, res) => res.end();
   const server = http.createServer((req, res) => handler(req, res));
@@ -44,7 +45,7 @@ export async function startTestApp(opts: { db?: DbKind; env?: Record<string, str
     ...(testDb ? { DATABASE_URL: testDb.url } : {}),
     ...opts.env,
   });
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, opts.logTo);
   const runtime = await openRuntime(config, logger);
   handler = createRequestHandler(runtime);
   return {

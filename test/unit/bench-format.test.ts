@@ -79,7 +79,25 @@ describe('bench result formatting', () => {
       after_answer_bytes_read_200mb: 200 * 1024 * 1024,
       rss_growth_mb_200mb: 30,
     });
-    expect(s.targets_met).toEqual({ cached_ratio: true, cached_p99_ms: true, finalize_bytes_read_200mb: true, rss_growth_mb_200mb: false });
+    expect(s.targets_met).toEqual({
+      cached_ratio: true,
+      cached_p99_ms: true,
+      finalize_bytes_read_200mb: true,
+      rss_growth_mb_200mb: false,
+      download_rps_distinct: null,
+      download_p99_ms_distinct: null,
+      download_rps_hot: null,
+      mixed_ratio: null,
+    });
     expect(() => JSON.parse(JSON.stringify(s))).not.toThrow();
+  });
+
+  test('the download and mixed figures and their targets', () => {
+    const rows = aggregate(
+      withRatios([run('ceiling', 10_000), run('download_distinct', 2_100, { p99: 40 }), run('ceiling', 10_000), run('download', 480), run('ceiling', 10_000), run('mixed', 4_500, { p99: 12 }), run('ceiling', 10_000)]),
+    );
+    const s = summary(rows, {});
+    expect(s).toMatchObject({ download_rps_distinct: 2_100, download_p99_ms_distinct: 40, download_rps_hot: 480, mixed_rps: 4_500, mixed_ratio: 0.45, mixed_p99_ms: 12 });
+    expect(s.targets_met).toMatchObject({ download_rps_distinct: true, download_p99_ms_distinct: true, download_rps_hot: false, mixed_ratio: true });
   });
 });

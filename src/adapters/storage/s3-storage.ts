@@ -12,6 +12,7 @@ import {
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { scanUrl, UnsupportedResponseError } from './object-digest';
+import { S3GetPresigner } from './s3-get-presigner';
 import type { ObjectHead, PresignedPost, PresignPostOptions, Storage } from './storage';
 
 export interface S3StorageOptions {
@@ -31,6 +32,7 @@ export class S3Storage implements Storage {
   readonly bucket: string;
   private readonly client: S3Client;
   private readonly publicClient: S3Client;
+  private readonly getPresigner: S3GetPresigner;
 
   constructor(private readonly opts: S3StorageOptions) {
     this.bucket = opts.bucket;
@@ -44,6 +46,7 @@ export class S3Storage implements Storage {
     this.client = new S3Client({ ...base, ...(opts.endpoint ? { endpoint: opts.endpoint } : {}) });
     const pub = opts.publicEndpoint ?? opts.endpoint;
     this.publicClient = pub === opts.endpoint ? this.client : new S3Client({ ...base, endpoint: pub });
+    this.getPresigner = new S3GetPresigner(this.publicClient, this.bucket);
   }
 
   async presignPost(o: PresignPostOptions): Promise<PresignedPost> {
@@ -124,18 +127,9 @@ export class S3Storage implements Storage {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
   }
 
+  /** Downloads are signed without the SDK's per-call machinery (s3-get-presigner.ts). */
   presignGet(key: string, o: { expiresSeconds: number; filename: string }): Promise<string> {
-    const safeName = o.filename.replace(/[^A-Za-z0-9._-]/g, '_');
-    return getSignedUrl(
-      this.publicClient,
-      new GetObjectCommand({
-        Bucket: this.bucket,
-        Key: key,
-        ResponseContentDisposition: `attachment; filename="${safeName}"`,
-        ResponseContentType: 'application/zip',
-      }),
-      { expiresIn: o.expiresSeconds },
-    );
+    return this.getPresigner.presign(key, o);
   }
 
   async ping(): Promise<void> {

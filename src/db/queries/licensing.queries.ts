@@ -1,36 +1,28 @@
 import { and, count, desc, eq, ilike, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client';
-import { checkins, codeSites, downloads, purchaseCodes, versions } from '../schema';
+import { rowsOf } from '../rows';
+import { codeSites, downloads, purchaseCodes } from '../schema';
+import { preparedFor } from './prepared';
 
 export type PurchaseCodeRow = typeof purchaseCodes.$inferSelect;
 export type NewPurchaseCode = typeof purchaseCodes.$inferInsert;
-export type CheckinRow = typeof checkins.$inferInsert;
 
 export async function insertCodes(db: Db, rows: NewPurchaseCode[]): Promise<PurchaseCodeRow[]> {
   return db.insert(purchaseCodes).values(rows).returning();
 }
 
-/** The update check's reads, built once per database handle: drizzle takes ~150 µs to build a select. */
-function prepareReads(db: Db) {
-  return {
-    findCode: db.select().from(purchaseCodes).where(eq(purchaseCodes.code, sql.placeholder('code'))).limit(1).prepare('wharf_find_code'),
-    versionRefs: db
-      .select({ id: versions.id, version: versions.version, releasedAt: versions.releasedAt })
-      .from(versions)
-      .where(and(eq(versions.productId, sql.placeholder('productId')), eq(versions.status, 'ready')))
-      .prepare('wharf_version_refs'),
-  };
-}
-const preparedReads = new WeakMap<Db, ReturnType<typeof prepareReads>>();
-function reads(db: Db): ReturnType<typeof prepareReads> {
-  let r = preparedReads.get(db);
-  if (!r) preparedReads.set(db, (r = prepareReads(db)));
-  return r;
-}
+/** The catalog's reads of codes (every update check with an unknown code in process). */
+const statements = preparedFor((db) => ({
+  findCode: db.select().from(purchaseCodes).where(eq(purchaseCodes.code, sql.placeholder('code'))).limit(1).prepare('wharf_find_code'),
+  activeSites: db
+    .select({ host: codeSites.host, counts: codeSites.countsTowardLimit })
+    .from(codeSites)
+    .where(and(eq(codeSites.codeId, sql.placeholder('codeId')), eq(codeSites.active, true)))
+    .prepare('wharf_active_sites'),
+}));
 
 export async function findCode(db: Db, code: string): Promise<PurchaseCodeRow | undefined> {
-  const rows = await reads(db).findCode.execute({ code });
-  return rows[0];
+  return (await statements(db).findCode.execute({ code }))[0];
 }
 
 export async function findCodeOfProduct(db: Db, productId: string, codeId: string): Promise<PurchaseCodeRow | undefined> {
@@ -89,7 +81,9 @@ export async function setRevoked(db: Db, productId: string, codeId: string, revo
   return rows[0];
 }
 
-export function activeSites(db: Db, codeId: string) {
+/** Within a transaction the statement is built per call (prepared statements are per handle). */
+export function activeSites(db: Db, codeId: string, inTransaction = false) {
+  if (!inTransaction) return statements(db).activeSites.execute({ codeId });
   return db
     .select({ host: codeSites.host, counts: codeSites.countsTowardLimit })
     .from(codeSites)
@@ -110,57 +104,43 @@ export async function lockCode(db: Db, codeId: string): Promise<PurchaseCodeRow 
   return rows[0];
 }
 
-/** One atomic statement: exactly max_downloads of any number of concurrent downloads succeed. */
-export async function countDownload(db: Db, codeId: string): Promise<boolean> {
-  const rows = await db
-    .update(purchaseCodes)
-    .set({ downloadsUsed: sql`${purchaseCodes.downloadsUsed} + 1`, revision: sql`${purchaseCodes.revision} + 1` })
-    .where(and(eq(purchaseCodes.id, codeId), or(isNull(purchaseCodes.maxDownloads), lt(purchaseCodes.downloadsUsed, purchaseCodes.maxDownloads))))
-    .returning({ id: purchaseCodes.id });
-  return rows.length > 0;
+export interface SiteChange {
+  /** The code's new revision when the binding changed, else null. */
+  revision: number | null;
+  /** Whether the host was bound and active before this statement. */
+  wasActive: boolean;
 }
 
-/** Bind (or re-activate) a site; returns whether anything changed. */
-export async function bindSite(db: Db, codeId: string, host: string, counts: boolean): Promise<boolean> {
-  const rows = await db
-    .insert(codeSites)
-    .values({ codeId, host, countsTowardLimit: counts })
-    .onConflictDoUpdate({
-      target: [codeSites.codeId, codeSites.host],
-      set: { active: true, deactivatedAt: null },
-      setWhere: eq(codeSites.active, false),
-    })
-    .returning({ id: codeSites.id });
-  if (rows.length) await bumpCodeRevision(db, codeId);
-  return rows.length > 0;
+/**
+ * Binds (or re-activates) a site. A counted site is bound only while fewer than `maxSites`
+ * counted sites are active: exact when the caller holds the code's row lock (a later statement
+ * sees every binding committed before it got the lock).
+ */
+export async function bindSite(db: Db, codeId: string, host: string, counts: boolean, maxSites: number | null): Promise<SiteChange> {
+  const limit = counts && maxSites !== null ? maxSites : null;
+  const result = await db.execute(sql`with ins as (
+      insert into code_sites (code_id, host, counts_toward_limit)
+      select ${codeId}::uuid, ${host}::text, ${counts}::boolean
+      where ${limit}::int is null
+         or (select count(*) from code_sites where code_id = ${codeId}::uuid and active and counts_toward_limit) < ${limit}::int
+      on conflict (code_id, host) do update set active = true, deactivated_at = null where code_sites.active = false
+      returning 1
+    ), bump as (
+      update purchase_codes set revision = revision + 1 where id = ${codeId}::uuid and exists (select 1 from ins) returning revision
+    )
+    select (select revision from bump) as revision,
+           exists (select 1 from code_sites where code_id = ${codeId}::uuid and host = ${host}::text and active) as was_active`);
+  const row = rowsOf<{ revision: number | null; was_active: boolean }>(result)[0]!;
+  return { revision: row.revision === null ? null : Number(row.revision), wasActive: row.was_active };
 }
 
-export async function unbindSite(db: Db, codeId: string, host: string): Promise<boolean> {
-  const rows = await db
-    .update(codeSites)
-    .set({ active: false, deactivatedAt: new Date() })
-    .where(and(eq(codeSites.codeId, codeId), eq(codeSites.host, host), eq(codeSites.active, true)))
-    .returning({ id: codeSites.id });
-  if (rows.length) await bumpCodeRevision(db, codeId);
-  return rows.length > 0;
-}
-
-async function bumpCodeRevision(db: Db, codeId: string): Promise<void> {
-  await db.update(purchaseCodes).set({ revision: sql`${purchaseCodes.revision} + 1` }).where(eq(purchaseCodes.id, codeId));
-}
-
-export async function insertDownload(db: Db, v: typeof downloads.$inferInsert): Promise<void> {
-  await db.insert(downloads).values(v);
-}
-
-/** One JSON parameter for the whole batch: drizzle takes ~66 ms to build a 1,000-row insert (8,000 parameters), blocking the event loop. */
-export async function insertCheckins(db: Db, rows: CheckinRow[]): Promise<void> {
-  if (!rows.length) return;
-  const json = JSON.stringify(rows.map((r) => [r.productId, r.host ?? null, r.installedVersion ?? null, r.wpVersion ?? null, r.phpVersion ?? null, r.locale ?? null, r.codeId ?? null, r.checkedAt, r.checks ?? 1]));
-  await db.execute(sql`insert into checkins (product_id, host, installed_version, wp_version, php_version, locale, code_id, checked_at, checks)
-    select (r->>0)::uuid, r->>1, r->>2, r->>3, r->>4, r->>5, (r->>6)::uuid, (r->>7)::timestamptz, (r->>8)::int from json_array_elements(${json}::json) as r`);
-}
-
-export function versionRefs(db: Db, productId: string) {
-  return reads(db).versionRefs.execute({ productId });
+/** Frees a site's slot; the code's new revision, or null when the site was not active. */
+export async function unbindSite(db: Db, codeId: string, host: string): Promise<number | null> {
+  const result = await db.execute(sql`with off as (
+      update code_sites set active = false, deactivated_at = now()
+      where code_id = ${codeId}::uuid and host = ${host}::text and active returning 1
+    )
+    update purchase_codes set revision = revision + 1 where id = ${codeId}::uuid and exists (select 1 from off) returning revision`);
+  const row = rowsOf<{ revision: number }>(result)[0];
+  return row ? Number(row.revision) : null;
 }

@@ -1,68 +1,73 @@
 import type { Storage } from '../../adapters/storage/storage';
 import type { Db } from '../../db/client';
-import * as lq from '../../db/queries/licensing.queries';
-import * as pq from '../../db/queries/products.queries';
-import { ForbiddenError, NotFoundError } from '../../lib/errors';
-import type { Logger } from '../../logger';
-import type { Catalog } from '../updates/catalog';
-import { codeState } from '../updates/catalog';
-import type { DownloadTokens } from '../updates/download-tokens';
-import { endOfDayUtc, formatDate, usageError } from './entitlement';
-import { isDevelopmentHost } from './site-hosts';
+import { claimSlotAndCount, countDownload, recordFreeDownload, seenCode, type ReleaseRow, type SeenCode } from '../../db/queries/downloads.queries';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../lib/errors';
+import type { DownloadTokens } from './download-token.codec';
+import { downloadVerdict, MESSAGES, type LicenseError } from './license.verdicts';
+import { codeState, type CodeState } from './purchase-code.state';
+import { isDevelopmentHost } from './site-host.rules';
 
 const S3_URL_SECONDS = 300;
+/** A verdict that allows what the write refused means a concurrent change landed in between: look again, a few times. */
+const ATTEMPTS = 3;
 
-const TOKEN_MESSAGES = {
-  invalid_token: 'This download link is not valid. Check for updates again in WordPress to get a new one.',
-  token_expired: 'This download link has expired. Check for updates again in WordPress to get a new one.',
-} as const;
+/** Reports a write that changed a code's verdicts, with the revision it committed (the catalog's one invalidation path). */
+export type CodeChanged = (code: string, revision: number) => void;
+
+const refused = (e: LicenseError) => new ForbiddenError(e.message, e.code);
+
+function seenState(seen: SeenCode): CodeState {
+  return codeState({ ...seen, revokedAt: seen.revoked ? new Date(0) : null }, seen.sites);
+}
 
 /**
- * A package download: re-check the code against the database, count it exactly once, record it,
- * and hand out a short-lived S3 URL. The app never carries the bytes.
+ * A package download: count it exactly once and record it in one statement (the atomic write is
+ * the check), then hand out a short-lived S3 URL. The app never carries the bytes.
  */
 export class DownloadsService {
   constructor(
     private readonly db: Db,
     private readonly storage: Storage,
     private readonly tokens: DownloadTokens,
-    private readonly catalog: Catalog,
-    private readonly logger: Logger,
+    private readonly codeChanged: CodeChanged,
   ) {}
 
   async download(token: string, now = Date.now()): Promise<string> {
     const claims = this.tokens.verify(token, now);
-    if ('error' in claims) throw new ForbiddenError(TOKEN_MESSAGES[claims.error], claims.error);
-    const version = await pq.findReadyVersion(this.db, claims.productId, claims.versionId);
-    const product = version ? await pq.findProduct(this.db, claims.productId) : undefined;
-    if (!version || !product) throw new NotFoundError('This version is no longer available.');
+    if ('error' in claims) throw new ForbiddenError(claims.error === 'token_expired' ? MESSAGES.tokenExpired : MESSAGES.invalidToken, claims.error);
+    const release = claims.codeId ? await this.countWithCode(claims.codeId, claims.productId, claims.versionId, claims.host) : await this.countFree(claims.productId, claims.versionId, claims.host);
+    return this.storage.presignGet(release.s3Key, { expiresSeconds: S3_URL_SECONDS, filename: `${release.slug}.zip` });
+  }
 
-    if (claims.codeId) {
-      const code = await this.db.transaction(async (tx) => {
-        const t = tx as unknown as Db;
-        const row = await lq.lockCode(t, claims.codeId!);
-        if (!row || row.productId !== product.id) throw new ForbiddenError('This purchase code no longer exists.', 'unknown');
-        if (row.revokedAt) throw new ForbiddenError('This purchase code was revoked by the vendor.', 'revoked');
-        if (row.expiresOn && version.releasedAt.getTime() > endOfDayUtc(row.expiresOn)) {
-          throw new ForbiddenError(`Your purchase code expired on ${formatDate(row.expiresOn)}; version ${version.version} was released after that.`, 'expired');
+  private async countFree(productId: string, versionId: string, host: string | null): Promise<ReleaseRow> {
+    const release = await recordFreeDownload(this.db, { productId, versionId, host });
+    if (!release) throw new NotFoundError(MESSAGES.versionGone);
+    if (!release.free) throw refused({ code: 'missing', message: MESSAGES.missingForDownload });
+    return release;
+  }
+
+  private async countWithCode(codeId: string, productId: string, versionId: string, host: string | null): Promise<ReleaseRow> {
+    const devHost = host !== null && isDevelopmentHost(host);
+    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+      const r = await countDownload(this.db, { codeId, productId, versionId, host, devHost });
+      if (!r.release) throw new NotFoundError(MESSAGES.versionGone);
+      if (r.counted) {
+        if (r.counted.bumped) this.codeChanged(r.counted.code, r.counted.revision);
+        return r.release;
+      }
+      // Refused: why, worded from the code as it is now.
+      const seen = await seenCode(this.db, codeId);
+      const verdict = downloadVerdict(seen && seenState(seen), productId, r.release, host);
+      if (!verdict.ok) throw refused(verdict.error);
+      if (verdict.binding === 'claim-slot') {
+        const claimed = await claimSlotAndCount(this.db, { codeId, productId, versionId, host: host!, releasedAt: r.release.releasedAt, version: r.release.version });
+        if (claimed !== 'site_limit' && claimed !== null) {
+          this.codeChanged(seen!.code, claimed.revision);
+          return r.release;
         }
-        const state = codeState(row, await lq.activeSites(t, row.id));
-        const problem = usageError(state, claims.host);
-        if (problem) throw new ForbiddenError(problem.message, problem.code);
-        if (claims.host && !state.boundHosts.includes(claims.host)) await lq.bindSite(t, row.id, claims.host, !isDevelopmentHost(claims.host));
-        if (!(await lq.countDownload(t, row.id))) {
-          throw new ForbiddenError(`This purchase code has used all ${row.maxDownloads} of its downloads.`, 'download_limit');
-        }
-        await lq.insertDownload(t, { productId: product.id, codeId: row.id, version: version.version, host: claims.host });
-        return row.code;
-      });
-      this.catalog.invalidateCode(code);
-    } else if (!product.free) {
-      throw new ForbiddenError('A purchase code is required to download this product.', 'missing');
-    } else {
-      await lq.insertDownload(this.db, { productId: product.id, codeId: null, version: version.version, host: claims.host });
+        // No slot after all, or the code changed: the next look words the refusal.
+      }
     }
-    this.logger.info({ productId: product.id, version: version.version }, 'download: granted');
-    return this.storage.presignGet(version.s3Key, { expiresSeconds: S3_URL_SECONDS, filename: `${product.slug}.zip` });
+    throw new ConflictError(MESSAGES.busy, 'busy');
   }
 }

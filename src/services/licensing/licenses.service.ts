@@ -2,11 +2,11 @@ import type { Db } from '../../db/client';
 import * as lq from '../../db/queries/licensing.queries';
 import { AppError, NotFoundError, ValidationError } from '../../lib/errors';
 import { isUuid } from '../../lib/validation';
-import { codeState, type Catalog } from '../updates/catalog';
-import { normalizeCode } from './code-format';
-import { siteError } from './entitlement';
-import { licenseJson } from './license-status';
-import { isDevelopmentHost, siteHost } from './site-hosts';
+import type { CodeChanged } from './downloads.service';
+import { activationVerdict, codeStatus, siteBinding } from './license.verdicts';
+import { normalizeCode } from './purchase-code.format';
+import { codeState, type CodeState } from './purchase-code.state';
+import { isDevelopmentHost, siteHost } from './site-host.rules';
 
 export interface LicenseRequest {
   productId: unknown;
@@ -14,11 +14,26 @@ export interface LicenseRequest {
   domain: unknown;
 }
 
+/** The license API's view of a code, for one site. */
+function licenseJson(row: lq.PurchaseCodeRow, state: CodeState, host: string | null, now = Date.now()) {
+  return {
+    license: {
+      status: codeStatus(row, now),
+      expires_at: row.expiresOn,
+      downloads_used: row.downloadsUsed,
+      downloads_allowed: row.maxDownloads,
+      sites_used: state.countedHosts.length,
+      sites_allowed: row.maxSites,
+      site_active: host ? state.boundHosts.includes(host) : false,
+    },
+  };
+}
+
 /** What the PHP client (and vendors' own code) call to check, activate and deactivate a code. */
 export class LicensesService {
   constructor(
     private readonly db: Db,
-    private readonly catalog: Catalog,
+    private readonly codeChanged: CodeChanged,
   ) {}
 
   private parse(req: LicenseRequest, needHost: boolean) {
@@ -32,15 +47,17 @@ export class LicensesService {
     return { productId: req.productId as string, canonical, host };
   }
 
-  private async load(t: Db, productId: string, canonical: string | null, lock: boolean) {
-    const found = canonical ? (lock ? await lq.findCode(t, canonical).then((r) => (r ? lq.lockCode(t, r.id) : undefined)) : await lq.findCode(t, canonical)) : undefined;
+  /** The code and its sites; `lock` holds the code's row until the transaction ends. */
+  private async load(t: Db, productId: string, canonical: string | null, opts: { lock?: boolean; inTransaction?: boolean } = {}) {
+    let found = canonical ? await lq.findCode(t, canonical) : undefined;
+    if (found && opts.lock) found = await lq.lockCode(t, found.id);
     if (!found || found.productId !== productId) throw new NotFoundError('This purchase code is not valid for this product.');
-    return { row: found, state: codeState(found, await lq.activeSites(t, found.id)) };
+    return { row: found, state: codeState(found, await lq.activeSites(t, found.id, opts.inTransaction)) };
   }
 
   async check(req: LicenseRequest) {
     const { productId, canonical, host } = this.parse(req, false);
-    const { row, state } = await this.load(this.db, productId, canonical, false);
+    const { row, state } = await this.load(this.db, productId, canonical);
     return licenseJson(row, state, host);
   }
 
@@ -48,24 +65,25 @@ export class LicensesService {
     const { productId, canonical, host } = this.parse(req, true);
     const result = await this.db.transaction(async (tx) => {
       const t = tx as unknown as Db;
-      const { row, state } = await this.load(t, productId, canonical, true);
-      if (row.revokedAt) throw new AppError(403, 'revoked', 'This purchase code was revoked by the vendor.');
-      const problem = siteError(state, host);
-      if (problem) throw new AppError(409, problem.code, problem.message);
-      if (!state.boundHosts.includes(host!)) await lq.bindSite(t, row.id, host!, !isDevelopmentHost(host!));
-      const after = await this.load(t, productId, canonical, false);
-      return { ...after, code: row.code };
+      const { row, state } = await this.load(t, productId, canonical, { lock: true, inTransaction: true });
+      const refusal = activationVerdict(state, host!);
+      if (refusal) throw new AppError(refusal.status, refusal.error.code, refusal.error.message);
+      const binding = siteBinding(state, host);
+      const change = binding === 'none' ? null : await lq.bindSite(t, row.id, host!, !isDevelopmentHost(host!), state.maxSites);
+      const after = await this.load(t, productId, canonical, { inTransaction: true });
+      return { ...after, revision: change?.revision ?? null };
     });
-    this.catalog.invalidateCode(result.code);
+    if (result.revision !== null) this.codeChanged(result.row.code, result.revision);
     return licenseJson(result.row, result.state, host);
   }
 
   /** Frees the site's slot; deactivating a site that is not active is not an error. */
   async deactivate(req: LicenseRequest) {
     const { productId, canonical, host } = this.parse(req, true);
-    const { row } = await this.load(this.db, productId, canonical, false);
-    if (await lq.unbindSite(this.db, row.id, host!)) this.catalog.invalidateCode(row.code);
-    const after = await this.load(this.db, productId, canonical, false);
+    const { row } = await this.load(this.db, productId, canonical);
+    const revision = await lq.unbindSite(this.db, row.id, host!);
+    if (revision !== null) this.codeChanged(row.code, revision);
+    const after = await this.load(this.db, productId, canonical);
     return licenseJson(after.row, after.state, host);
   }
 }

@@ -5,9 +5,9 @@ import * as lq from '../../db/queries/licensing.queries';
 import { NotFoundError } from '../../lib/errors';
 import { isUuid, optionalDay, parseInput, plainText, wholeNumber } from '../../lib/validation';
 import type { ProductsService } from '../products.service';
-import type { Catalog } from '../updates/catalog';
-import { formatCode, generateCode, normalizeCode } from './code-format';
-import { codeStatus, todayUtc, type CodeStatus } from './license-status';
+import type { CodeChanged } from './downloads.service';
+import { codeStatus, todayUtc, type CodeStatus } from './license.verdicts';
+import { formatCode, generateCode, normalizeCode } from './purchase-code.format';
 
 const limit = (label: string) =>
   wholeNumber({ min: 1, max: 1_000_000, empty: null, message: `${label} must be a whole number from 1 to 1,000,000, or empty for no limit.` });
@@ -60,7 +60,7 @@ export class PurchaseCodesService {
   constructor(
     private readonly db: Db,
     private readonly products: ProductsService,
-    private readonly catalog: Catalog,
+    private readonly codeChanged: CodeChanged,
   ) {}
 
   async create(userId: string, productId: string, input: unknown): Promise<{ batchId: string; codes: CodeView[] }> {
@@ -114,7 +114,7 @@ export class PurchaseCodesService {
     const { product } = await this.get(userId, productId, codeId);
     const row = await lq.setRevoked(this.db, product.id, codeId, revoked);
     if (!row) throw new NotFoundError('No such purchase code');
-    this.catalog.invalidateCode(row.code);
+    this.codeChanged(row.code, row.revision);
     return codeView(row);
   }
 
@@ -131,8 +131,8 @@ export class PurchaseCodesService {
     const { code, sites } = await this.get(userId, productId, codeId);
     const site = sites.find((s) => s.id === siteId);
     if (!site) throw new NotFoundError('No such site');
-    await lq.unbindSite(this.db, code.id, site.host);
-    this.catalog.invalidateCode(code.code);
+    const revision = await lq.unbindSite(this.db, code.id, site.host);
+    if (revision !== null) this.codeChanged(code.code, revision);
   }
 
   async csv(userId: string, productId: string, q: { search?: unknown; status?: unknown; batch?: unknown }): Promise<{ filename: string; body: string }> {

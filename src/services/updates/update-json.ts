@@ -1,8 +1,8 @@
 import { escapeHtml, sanitizeSectionHtml } from '../content/html-sanitizer';
 import { safeHttpUrl } from '../content/urls';
 import { readmeToHtml } from '../packages/readme-html';
-import type { LicenseError } from '../licensing/entitlement';
-import type { ProductSnapshot, VersionMeta } from './catalog';
+import type { LicenseError } from '../licensing/license.verdicts';
+import type { ProductSnapshot, VersionMeta } from './catalog.service';
 
 /** PUC shows "tested" with a patch number appended; WordPress compares it to its own version. */
 function lastUpdated(ms: number): string {

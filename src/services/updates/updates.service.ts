@@ -1,9 +1,11 @@
-import { normalizeCode } from '../licensing/code-format';
-import { evaluate, type CodeState } from '../licensing/entitlement';
-import { siteHost, wordpressVersion } from '../licensing/site-hosts';
-import type { Catalog, ProductSnapshot, VersionMeta } from './catalog';
-import type { CheckinRecorder } from './checkins';
-import { tokenExpiry, type DownloadTokens } from './download-tokens';
+import { AppError } from '../../lib/errors';
+import { tokenExpiry, type DownloadTokens } from '../licensing/download-token.codec';
+import { updateVerdict } from '../licensing/license.verdicts';
+import { normalizeCode } from '../licensing/purchase-code.format';
+import type { CodeState } from '../licensing/purchase-code.state';
+import { siteHost, wordpressVersion } from '../licensing/site-host.rules';
+import type { Catalog, ProductSnapshot, VersionMeta } from './catalog.service';
+import type { CheckinRecorder } from './checkin.recorder';
 import { finish, renderBase } from './update-json';
 
 export interface CheckRequest {
@@ -16,9 +18,11 @@ export interface CheckRequest {
   locale?: string | undefined;
 }
 
-export interface CheckAnswer {
-  status: number;
-  body: string;
+/** A 404 the PHP client and plugin-update-checker read as "no such product", not as a licence problem. */
+export class UnknownProductError extends AppError {
+  constructor(code: 'unknown_product' | 'no_release' = 'unknown_product') {
+    super(404, code, code === 'no_release' ? 'This product has no released version yet.' : 'No product with this id.');
+  }
 }
 
 const JSON_SAFE_SLUG = /^[a-z0-9._-]+$/;
@@ -52,11 +56,12 @@ export class UpdatesService {
     this.downloadPrefixJson = JSON.stringify(`${publicUrl}/api/v1/download/`).slice(0, -1);
   }
 
-  async check(req: CheckRequest, now = Date.now()): Promise<CheckAnswer> {
+  /** The answer's JSON text (always 200 for a known product); UnknownProductError otherwise. */
+  async check(req: CheckRequest, now = Date.now()): Promise<string> {
     // In-process hits are taken without awaiting a promise each.
     const product = this.catalog.cachedProduct(req.productId) ?? (await this.catalog.product(req.productId));
-    if (!product) return notFound('unknown_product', 'No product with this id.');
-    if (!product.live) return notFound('no_release', 'This product has no released version yet.');
+    if (!product) throw new UnknownProductError();
+    if (!product.live) throw new UnknownProductError('no_release');
 
     const host = siteHost(req.domain, req.userAgent);
     const installed = short(req.installedVersion);
@@ -67,9 +72,9 @@ export class UpdatesService {
       code = state && state.productId === product.id ? state : null;
     }
 
-    const decision = evaluate({ free: product.free, live: product.live, versions: product.versions, code, host, installedVersion: installed, now });
+    const decision = updateVerdict({ free: product.free, live: product.live, versions: product.versions, code, host, installedVersion: installed, now });
     const version = decision.version.id === product.live.id ? product.live : await this.olderVersion(product, decision.version.id);
-    if (!version) return notFound('unknown_product', 'No product with this id.');
+    if (!version) throw new UnknownProductError();
 
     let downloadUrlJson: string | null = null;
     if (decision.downloadable) {
@@ -86,7 +91,7 @@ export class UpdatesService {
       codeId: code ? code.id : null,
       checkedAt: now,
     });
-    return { status: 200, body: finish(this.base(product, version), downloadUrlJson, decision.error) };
+    return finish(this.base(product, version), downloadUrlJson, decision.error);
   }
 
   /**
@@ -116,8 +121,4 @@ export class UpdatesService {
     }
     return base;
   }
-}
-
-function notFound(code: string, message: string): CheckAnswer {
-  return { status: 404, body: JSON.stringify({ error: { code, message } }) };
 }

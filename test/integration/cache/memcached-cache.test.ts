@@ -1,7 +1,6 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { createCache } from '../../../src/adapters/cache/create-cache';
-import { MemcachedCache, type MemcachedCacheOptions } from '../../../src/adapters/cache/memcached-cache';
+import { MemcachedCache, type MemcachedCacheOptions } from '../../../src/adapters/cache/memcached.cache';
 import { createLogger } from '../../../src/logger';
 import { type MemcachedProcess, startMemcached } from '../../support/memcached';
 
@@ -94,19 +93,6 @@ describe('MemcachedCache against a real memcached', () => {
     for (let i = 0; i < 5; i++) await cache.set('big:k', Buffer.alloc(2048), 60);
     expect(await cache.get('big:k')).toBeNull(); // the older value is gone too
     expect(cache.stats()).toMatchObject({ breakerOpen: false, errors: 0 });
-  });
-
-  it('createCache layers a small L1 over memcached', async () => {
-    const cache = createCache({ servers: [`127.0.0.1:${server.port}`], timeoutMs: TIMEOUT_MS }, logger);
-    try {
-      expect(cache.name).toBe('memory+memcached');
-      await cache.set('layered:k', 'v', 60);
-      const direct = cacheFor([server.port]);
-      expect((await direct.get('layered:k'))?.toString()).toBe('v');
-      expect((await cache.get('layered:k'))?.toString()).toBe('v');
-    } finally {
-      await cache.close();
-    }
   });
 });
 
@@ -236,15 +222,5 @@ describe('MemcachedCache when memcached fails', () => {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => rude.close(resolve));
     }
-  });
-
-  it('never configured: createCache falls back to an in-process cache', async () => {
-    const cache = createCache({ servers: [], timeoutMs: TIMEOUT_MS }, logger);
-    expect(cache.name).toBe('memory');
-    await cache.set('k', Buffer.from([1, 2, 3]), 60);
-    expect(await cache.get('k')).toEqual(Buffer.from([1, 2, 3]));
-    await cache.delete('k');
-    expect(await cache.get('k')).toBeNull();
-    await cache.close();
   });
 });

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { AppError } from '../../../src/lib/errors';
 import { inspectPackage, PackageRejectedError, type InspectOptions } from '../../../src/services/packages/package-inspector';
-import { bufferRangeReader } from '../../../src/services/packages/range-reader';
+import { bufferRangeReader } from '../../support/range-reader';
 import { ATTACKS, type Attack } from '../../support/zip-attacks';
 import { buildZip, cssWithHeaders, phpWithHeaders, zipBombEntry, type ZipEntrySpec } from '../../support/zip-builder';
 

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import zlib from 'node:zlib';
-import { bufferRangeReader } from '../../../src/services/packages/range-reader';
+import { bufferRangeReader } from '../../support/range-reader';
 import { openZip, ZipFormatError, type ZipArchive, type ZipEntry } from '../../../src/services/packages/zip-archive';
 import { buildZip, zipBombEntry } from '../../support/zip-builder';
 

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import zlib from 'node:zlib';
 import { openZip } from '../../../src/services/packages/zip-archive';
 import { ZipStreamVerifier, ZipVerificationError } from '../../../src/services/packages/zip-verifier';
-import { bufferRangeReader } from '../../../src/services/packages/range-reader';
+import { bufferRangeReader } from '../../support/range-reader';
 import { ATTACKS, type Attack } from '../../support/zip-attacks';
 import { buildZip, zipBombEntry, type BuildOptions, type ZipEntrySpec } from '../../support/zip-builder';
 

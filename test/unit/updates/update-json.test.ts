@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ProductSnapshot, VersionMeta } from '../../../src/services/updates/catalog';
+import type { ProductSnapshot, VersionMeta } from '../../../src/services/updates/catalog.service';
 import { finish, productSections, renderBase } from '../../../src/services/updates/update-json';
 import { htmlProblems } from '../../support/html-safety';
 

@@ -11,6 +11,7 @@ export interface DownloadClaims {
 }
 
 const MAX_LIFETIME_SECONDS = 3600;
+const TOKEN = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{32}$/;
 const BUCKET_SECONDS = 1800;
 
 /**
@@ -71,13 +72,17 @@ export class DownloadTokens {
     return `${payload}.${this.sig(payload)}`;
   }
 
-  /** Claims, or the reason the token is refused. */
+  /** Claims, or the reason the token is refused. Only the canonical spelling `sign` makes is accepted. */
   verify(token: string, nowMs = Date.now()): DownloadClaims | { error: 'invalid_token' | 'token_expired' } {
+    // ASCII base64url only: the MAC reads the payload as latin1, where other characters alias ASCII ones.
+    if (token.length > 1000 || !TOKEN.test(token)) return { error: 'invalid_token' };
     const dot = token.indexOf('.');
-    if (dot < 1 || token.length > 1000) return { error: 'invalid_token' };
     const payload = token.slice(0, dot);
     if (!safeEqual(token.slice(dot + 1), this.sig(payload))) return { error: 'invalid_token' };
-    const parts = Buffer.from(payload, 'base64url').toString('utf8').split('|');
+    const bytes = Buffer.from(payload, 'base64url');
+    // Non-zero trailing bits decode to the same bytes: one spelling per token.
+    if (bytes.toString('base64url') !== payload) return { error: 'invalid_token' };
+    const parts = bytes.toString('utf8').split('|');
     if (parts.length !== 5) return { error: 'invalid_token' };
     const [productId, versionId, codeId, host, exp] = parts as [string, string, string, string, string];
     const expNum = Number(exp);
