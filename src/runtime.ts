@@ -2,8 +2,11 @@ import { S3Storage } from './adapters/storage/s3-storage';
 import { EMBEDDED_S3_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from './adapters/storage/embedded-s3';
 import type { Storage } from './adapters/storage/storage';
 import type { Config } from './config';
+import { ensurePrivateDir, makePrivate } from './data-dir';
 import { openDatabase, type Database } from './db/client';
 import { migrate } from './db/migrate';
+import { embeddedPaths } from './db/pglite-client';
+import { startPgliteSocketServer, type PgliteSocketServer } from './db/pglite-server';
 import type { Logger } from './logger';
 import { createServices, type Services } from './services';
 import { resolveSecretKey } from './secret-key';
@@ -36,6 +39,8 @@ export async function openStorage(config: Config, logger: Logger): Promise<{ sto
     };
   }
   const origin = new URL(config.publicUrl);
+  ensurePrivateDir(c.embeddedDir);
+  makePrivate(c.embeddedDir);
   const embedded = await startEmbeddedS3({ port: c.embeddedPort, dir: c.embeddedDir, bucket: c.bucket, corsOrigins: [origin.origin], logger });
   // Browsers reach the embedded S3 on the same host name they use for Wharf.
   const publicEndpoint = c.publicEndpoint ?? `${origin.protocol}//${origin.hostname}:${embedded.port}`;
@@ -53,8 +58,11 @@ export async function openStorage(config: Config, logger: Logger): Promise<{ sto
 /** Everything the app needs, connected and migrated: shared by the server, the CLI and tests. */
 export async function openRuntime(config: Config, logger: Logger, opts: { migrate?: boolean } = {}): Promise<Runtime> {
   const database = await openDatabase(config.database, logger);
+  let socketServer: PgliteSocketServer | undefined;
   try {
     if (opts.migrate !== false) await migrate(database.db, logger);
+    // Local tools (the operator CLI) reach the embedded database through the server that owns it.
+    if (database.pglite) socketServer = await startPgliteSocketServer(database.pglite, embeddedPaths(config.database.pglitePath).socket, logger);
     const { storage, embedded } = await openStorage(config, logger);
     const secretKey = resolveSecretKey(config);
     const services = createServices({ config, logger, database, storage, secretKey });
@@ -83,10 +91,12 @@ export async function openRuntime(config: Config, logger: Logger, opts: { migrat
         await services.sharedCache?.close();
         await storage.close();
         await embedded?.close();
+        await socketServer?.close();
         await database.close();
       },
     };
   } catch (err) {
+    await socketServer?.close().catch(() => undefined);
     await database.close().catch(() => undefined);
     throw err;
   }

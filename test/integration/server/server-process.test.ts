@@ -1,49 +1,10 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { buildOnce, exited, freePort, startServer, waitFor } from '../../support/server-process';
 
-const root = path.resolve(__dirname, '../../..');
-
-beforeAll(() => {
-  // The README's start path runs the built server; build it once for these tests.
-  execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
-});
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-function startServer(env: Record<string, string>): { child: ChildProcess; output: () => string } {
-  let out = '';
-  const child = spawn(process.execPath, ['dist/src/server.js'], { cwd: root, env: { PATH: process.env.PATH!, ...env } });
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  return { child, output: () => out };
-}
-
-async function waitFor(url: string, server: { child: ChildProcess; output: () => string }, ms = 90000): Promise<Response> {
-  const until = Date.now() + ms;
-  for (;;) {
-    try {
-      return await fetch(url);
-    } catch (err) {
-      if (server.child.exitCode !== null) throw new Error(`server exited (${server.child.exitCode}):\n${server.output()}`);
-      if (Date.now() > until) throw err;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-}
+beforeAll(buildOnce);
 
 test('a bad environment value stops the server with a clear message and exit code 1', async () => {
   const { child, output } = startServer({ PORT: 'abc', S3_ENDPOINT: 'not a url' });

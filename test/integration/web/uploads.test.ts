@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { versions as versionsTable } from '../../../src/db/schema';
-import { startTestApp, type DbKind, type TestApp } from '../../support/app';
+import { startTestApp, type TestApp } from '../../support/app';
+import { DB_KINDS } from '../../support/db-kinds';
 import { api, createApiKey } from '../../support/api-client';
 import { pluginZip, postToS3, README, themeZip } from '../../support/releases';
 import { WebClient } from '../../support/web-client';
@@ -25,7 +26,7 @@ async function uploadLikeTheBrowser(web: WebClient, productId: string, zip: Buff
   return { status: fin.status, body: JSON.parse(fin.text), key: post.key as string };
 }
 
-describe.each<DbKind>(['pglite', 'postgres'])('releases uploaded straight to S3 (%s)', (db) => {
+describe.each(DB_KINDS)('releases uploaded straight to S3 (%s)', (db) => {
   let app: TestApp;
   let web: WebClient;
   beforeAll(async () => {
