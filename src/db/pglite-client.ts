@@ -1,6 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite' with { 'resolution-mode': 'import' };
+// Required, not import()ed: the schema already loads drizzle's CommonJS build, and a second (ESM)
+// copy costs each CLI run seconds of CPU.
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
 import { ensurePrivateDir, makePrivate } from '../data-dir';
 import type { Logger } from '../logger';
 import { acquireDataDirLock, DataDirLockedError, lockOwner } from './data-dir-lock';
@@ -48,10 +53,10 @@ export async function openPglite(dir: string, logger: Logger, opts: PgliteOption
   }
 }
 
-async function wrap(client: PGlite, afterClose: () => void): Promise<Database> {
-  const { drizzle } = await import('drizzle-orm/pglite');
+function wrap(client: PGlite, afterClose: () => void): Database {
   return {
-    db: drizzle(client, { schema }) as unknown as Db,
+    // PGlite itself is import()ed (it loads its WebAssembly that way); drizzle's types name the CommonJS build.
+    db: drizzlePglite(client as never, { schema }) as unknown as Db,
     kind: 'pglite',
     pglite: client,
     ping: async () => {
@@ -71,8 +76,6 @@ async function throughServer(paths: { dir: string; socket: string; lock: string 
   while (!fs.existsSync(paths.socket) && lockOwner(paths.lock)?.pid === locked.holder.pid && Date.now() < until) {
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  const { default: postgres } = await import('postgres');
-  const { drizzle } = await import('drizzle-orm/postgres-js');
   // The session is the server's too: no prepared statements or settings may outlive this client.
   const sql = postgres({ path: paths.socket, user: 'postgres', database: 'postgres', max: 1, prepare: false, connect_timeout: 10, onnotice: () => undefined });
   try {
@@ -83,7 +86,7 @@ async function throughServer(paths: { dir: string; socket: string; lock: string 
   }
   logger.info({ socket: paths.socket, pid: locked.holder.pid }, 'database: the running server’s embedded database, through its socket');
   return {
-    db: drizzle(sql, { schema }) as unknown as Db,
+    db: drizzlePostgres(sql, { schema }) as unknown as Db,
     kind: 'pglite',
     ping: async () => {
       await sql`select 1`;
