@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { seedPglite } from '../../support/pglite-template';
 import { buildOnce, exited, freePort, startServer, waitFor } from '../../support/server-process';
 
 beforeAll(buildOnce);
@@ -60,6 +61,8 @@ test('on embedded defaults it serves, is ready, keeps data across a restart, and
     expect(reply).toMatch(/^HTTP\/1\.1 403/); // answered (no CSRF token), not dropped
     expect(await exit).toBe(0);
     expect(server.output()).toMatch(/draining/);
+    // Not a terminal: JSON lines only, no plain startup line.
+    for (const line of server.stdout().trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
 
     server = startServer(env);
     await waitFor(`http://127.0.0.1:${port}/healthz`, server);
@@ -72,3 +75,21 @@ test('on embedded defaults it serves, is ready, keeps data across a restart, and
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }, 240_000);
+
+test('a failing start prints the real reason, not [object Object], and exits 1', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-srv-'));
+  await seedPglite(path.join(dataDir, 'pglite'));
+  const taken = net.createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  const s3 = (taken.address() as net.AddressInfo).port;
+  try {
+    const server = startServer({ PORT: String(await freePort()), EMBEDDED_S3_PORT: String(s3), DATA_DIR: dataDir });
+    expect(await exited(server.child)).toBe(1);
+    expect(server.stderr()).toMatch(new RegExp(`^wharf failed to start: listen EADDRINUSE: address already in use 127\\.0\\.0\\.1:${s3}\n {2}at `));
+    expect(server.output()).not.toContain('[object Object]');
+    expect(fs.existsSync(path.join(dataDir, 'pglite.lock'))).toBe(false); // released on the way out
+  } finally {
+    taken.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}, 120_000);
