@@ -6,6 +6,7 @@ import { startEmbeddedS3 } from './adapters/storage/embedded-s3';
 import { openDatabase, type Database } from './db/client';
 import { migrate } from './db/migrate';
 import { formatError } from './lib/format-error';
+import { assertSupportedNode } from './node-version';
 import { createLogger, type Logger } from './logger';
 import { UsersService } from './services/users.service';
 
@@ -20,6 +21,7 @@ On the embedded database (no DATABASE_URL) a running server is used through its 
 `;
 
 async function main(argv: string[]): Promise<number> {
+  assertSupportedNode();
   const [command, ...rest] = argv;
   const { values } = parseArgs({
     args: rest,
