@@ -4,6 +4,7 @@ import path from 'node:path';
 import { sessions } from '../../../src/db/schema';
 import { startTestApp, type TestApp } from '../../support/app';
 import { DB_KINDS } from '../../support/db-kinds';
+import { seedPglite } from '../../support/pglite-template';
 import { createTestDatabase } from '../../support/postgres';
 import { WebClient } from '../../support/web-client';
 
@@ -109,6 +110,7 @@ test.each(DB_KINDS)('sessions live in the database (%s): a restarted server keep
   // The same database across both servers: a server database, or one PGlite directory.
   const db = kind === 'postgres' ? await createTestDatabase() : undefined;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-restart-'));
+  if (!db) await seedPglite(path.join(dataDir, 'pglite'));
   const env: Record<string, string> = db ? { DATABASE_URL: db.url } : { DATA_DIR: dataDir };
   const first = await startTestApp({ env });
   const web = new WebClient(first.url);
