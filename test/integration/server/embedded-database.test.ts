@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { api } from '../../support/api-client';
-import { buildOnce, exited, freePort, ROOT, startServer, stopServer, waitFor, type ServerProcess } from '../../support/server-process';
+import { buildOnce, exited, listeningUrl, ROOT, startServer, stopServer, type ServerProcess } from '../../support/server-process';
 
 // The embedded default as an operator runs it: `npm start` (PGlite in DATA_DIR) and `npx wharf …` beside it.
 const run = promisify(execFile);
@@ -16,9 +16,7 @@ let server: ServerProcess | undefined;
 beforeAll(async () => {
   buildOnce();
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-embedded-'));
-  const [port, s3] = [await freePort(), await freePort()];
-  env = { PORT: String(port), EMBEDDED_S3_PORT: String(s3), DATA_DIR: dataDir, LOG_LEVEL: 'info' };
-  base = `http://127.0.0.1:${port}`;
+  env = { PORT: '0', EMBEDDED_S3_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info' };
 });
 afterAll(async () => {
   await stopServer(server);
@@ -27,9 +25,10 @@ afterAll(async () => {
 
 const wharf = (args: string[]) => run(process.execPath, [path.join(ROOT, 'bin/wharf.js'), ...args], { cwd: ROOT, env: { PATH: process.env.PATH!, DATA_DIR: dataDir } });
 
+/** Starts the server and points `base` at it (a new port each time). */
 async function start(): Promise<ServerProcess> {
   const s = startServer(env);
-  await waitFor(`${base}/healthz`, s);
+  base = await listeningUrl(s);
   return s;
 }
 
@@ -56,7 +55,7 @@ test('a user and an API key made by the CLI while the server runs work at once, 
 
 test('a second server on the same DATA_DIR exits at once with a message naming the running one', async () => {
   const pid = server!.child.pid!;
-  const second = startServer({ ...env, PORT: String(await freePort()), EMBEDDED_S3_PORT: String(await freePort()) });
+  const second = startServer(env);
   expect(await exited(second.child)).toBe(1);
   expect(second.stderr()).toContain(`wharf failed to start: ${path.join(dataDir, 'pglite')} is in use by the Wharf server (PID ${pid})`);
   expect(second.stderr()).toMatch(new RegExp(`stop that server first \\(kill ${pid}\\)`));

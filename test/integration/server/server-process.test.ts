@@ -3,7 +3,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { seedPglite } from '../../support/pglite-template';
-import { buildOnce, exited, freePort, startServer, waitFor } from '../../support/server-process';
+import { buildOnce, exited, listeningUrl, startServer } from '../../support/server-process';
 
 beforeAll(buildOnce);
 
@@ -17,26 +17,27 @@ test('a bad environment value stops the server with a clear message and exit cod
 
 test('on embedded defaults it serves, is ready, keeps data across a restart, and drains on SIGTERM', async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-srv-'));
-  const [port, s3] = [await freePort(), await freePort()];
-  const env = { PORT: String(port), EMBEDDED_S3_PORT: String(s3), DATA_DIR: dataDir, LOG_LEVEL: 'info' };
+  const env = { PORT: '0', EMBEDDED_S3_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info' };
   let server = startServer(env);
   try {
-    expect((await waitFor(`http://127.0.0.1:${port}/healthz`, server)).status).toBe(200);
-    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    let base = await listeningUrl(server);
+    const port = Number(new URL(base).port);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ checks: { database: 'ok', storage: 'ok' } });
 
     // Fingerprinted assets: the page names the current hash; the file is cached for a year.
-    const page = await (await fetch(`http://127.0.0.1:${port}/login`)).text();
+    const page = await (await fetch(`${base}/login`)).text();
     const css = /href="(\/assets\/app\.[0-9a-f]{12}\.css)"/.exec(page)![1]!;
-    const asset = await fetch(`http://127.0.0.1:${port}${css}`);
+    const asset = await fetch(`${base}${css}`);
     expect(asset.status).toBe(200);
     expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
 
-    const signup = await fetch(`http://127.0.0.1:${port}/signup`);
+    const signup = await fetch(`${base}/signup`);
     const cookie = signup.headers.getSetCookie()[0]!.split(';')[0]!;
     const csrf = /name="csrf-token" content="([^"]+)"/.exec(await signup.text())![1]!;
-    const created = await fetch(`http://127.0.0.1:${port}/signup`, {
+    const created = await fetch(`${base}/signup`, {
       method: 'POST',
       redirect: 'manual',
       headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
@@ -65,8 +66,8 @@ test('on embedded defaults it serves, is ready, keeps data across a restart, and
     for (const line of server.stdout().trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
 
     server = startServer(env);
-    await waitFor(`http://127.0.0.1:${port}/healthz`, server);
-    const after = await fetch(`http://127.0.0.1:${port}/products`, { headers: { cookie: session } });
+    base = await listeningUrl(server);
+    const after = await fetch(`${base}/products`, { headers: { cookie: session } });
     expect(after.status).toBe(200);
     expect(await after.text()).toContain('persist@example.com');
   } finally {
@@ -83,7 +84,7 @@ test('a failing start prints the real reason, not [object Object], and exits 1',
   await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
   const s3 = (taken.address() as net.AddressInfo).port;
   try {
-    const server = startServer({ PORT: String(await freePort()), EMBEDDED_S3_PORT: String(s3), DATA_DIR: dataDir });
+    const server = startServer({ PORT: '0', EMBEDDED_S3_PORT: String(s3), DATA_DIR: dataDir });
     expect(await exited(server.child)).toBe(1);
     expect(server.stderr()).toMatch(new RegExp(`^wharf failed to start: listen EADDRINUSE: address already in use 127\\.0\\.0\\.1:${s3}\n {2}at `));
     expect(server.output()).not.toContain('[object Object]');
