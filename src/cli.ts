@@ -1,3 +1,5 @@
+// First: on too old a Node, say so before loading anything that would crash on it.
+import './node-version';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config';
 import { DataDirLockedError } from './db/data-dir-lock';
@@ -6,7 +8,6 @@ import { startEmbeddedS3 } from './adapters/storage/embedded-s3';
 import { openDatabase, type Database } from './db/client';
 import { migrate } from './db/migrate';
 import { formatError } from './lib/format-error';
-import { assertSupportedNode } from './node-version';
 import { createLogger, type Logger } from './logger';
 import { UsersService } from './services/users.service';
 
@@ -21,7 +22,6 @@ On the embedded database (no DATABASE_URL) a running server is used through its 
 `;
 
 async function main(argv: string[]): Promise<number> {
-  assertSupportedNode();
   const [command, ...rest] = argv;
   const { values } = parseArgs({
     args: rest,

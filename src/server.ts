@@ -1,9 +1,10 @@
+// First: on too old a Node, say so before loading anything that would crash on it.
+import './node-version';
 import http from 'node:http';
 import { createRequestHandler } from './app';
 import { ConfigError, loadConfig, type Config } from './config';
 import { DataDirLockedError } from './db/data-dir-lock';
 import { formatError } from './lib/format-error';
-import { assertSupportedNode } from './node-version';
 import { createLogger, type Logger } from './logger';
 import { openRuntime } from './runtime';
 import { startupLine } from './startup-line';
@@ -39,7 +40,6 @@ function readConfig(): Config {
 }
 
 async function main(): Promise<void> {
-  assertSupportedNode();
   // DATA_DIR holds purchase codes and the secret key: what the server writes is for its owner only.
   process.umask(0o077);
   const config = readConfig();

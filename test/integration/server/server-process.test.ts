@@ -1,9 +1,10 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { seedPglite } from '../../support/pglite-template';
-import { buildOnce, exited, listeningUrl, startServer } from '../../support/server-process';
+import { buildOnce, exited, listeningUrl, ROOT, startServer } from '../../support/server-process';
 
 beforeAll(buildOnce);
 
@@ -91,6 +92,34 @@ test('a failing start prints the real reason, not [object Object], and exits 1',
     expect(fs.existsSync(path.join(dataDir, 'pglite.lock'))).toBe(false); // released on the way out
   } finally {
     taken.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}, 120_000);
+
+test('on a terminal, outside production, one plain line comes first: where it listens, where to sign up, where the data is', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-tty-'));
+  await seedPglite(path.join(dataDir, 'pglite'));
+  // util-linux's `script` runs the server on a pseudo-terminal (Debian's bsdutils, always installed).
+  const command = `exec ${process.execPath} dist/src/server.js`;
+  const tty = (env: Record<string, string>) => {
+    const server = spawn('script', ['-qec', command, '/dev/null'], { cwd: ROOT, env: { PATH: process.env.PATH!, PORT: '0', EMBEDDED_S3_PORT: '0', DATA_DIR: dataDir, ...env } });
+    let out = '';
+    server.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('wharf: listening')) server.kill('SIGTERM');
+    });
+    server.on('error', (err) => (out += `could not run script(1): ${err.message}`));
+    return new Promise<string>((resolve) => server.on('close', () => resolve(out.replace(/\r/g, ''))));
+  };
+  try {
+    const lines = (await tty({})).trim().split('\n');
+    expect(lines[0]).toMatch(new RegExp(`^Wharf is listening on http://127\\.0\\.0\\.1:\\d+ · first account: http://localhost:0/signup · data: ${dataDir} \\(embedded PostgreSQL and S3\\)$`));
+    for (const line of lines.slice(1)) expect(() => JSON.parse(line)).not.toThrow();
+    // Production logs are for machines, terminal or not.
+    const production = await tty({ NODE_ENV: 'production', SECRET_KEY: 'x'.repeat(40) });
+    expect(production).toContain('wharf: listening');
+    for (const line of production.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+  } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }, 120_000);
