@@ -7,13 +7,18 @@ import path from 'node:path';
  * so a DATA_DIR pointed at a shared place never has other people's files rewritten.
  */
 
-/** mkdir -p with mode 0700, and 0700 again if it already existed. */
-export function ensurePrivateDir(dir: string): void {
+/**
+ * mkdir -p, 0700 for what it creates. A directory that already exists keeps its mode: DATA_DIR
+ * may be a shared place (even /tmp), and only what Wharf itself made is Wharf's to lock down.
+ */
+export function createPrivateDir(dir: string): void {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  fs.chmodSync(dir, 0o700);
 }
 
-/** Directories 0700 and files 0600 under `dir`: PGlite's initdb writes 0666 whatever the umask. */
+/**
+ * `dir` and everything under it: directories 0700, files 0600. Only for Wharf's own subtrees
+ * (DATA_DIR/pglite, DATA_DIR/s3): PGlite's initdb writes 0666 whatever the umask.
+ */
 export function makePrivate(dir: string): void {
   let entries: fs.Dirent[];
   try {

@@ -2,7 +2,7 @@ import { S3Storage } from './adapters/storage/s3-storage';
 import { EMBEDDED_S3_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from './adapters/storage/embedded-s3';
 import type { Storage } from './adapters/storage/storage';
 import type { Config } from './config';
-import { ensurePrivateDir, makePrivate } from './data-dir';
+import { createPrivateDir, makePrivate } from './data-dir';
 import { openDatabase, type Database } from './db/client';
 import { migrate } from './db/migrate';
 import { embeddedPaths } from './db/pglite-client';
@@ -39,7 +39,7 @@ export async function openStorage(config: Config, logger: Logger): Promise<{ sto
     };
   }
   const origin = new URL(config.publicUrl);
-  ensurePrivateDir(c.embeddedDir);
+  createPrivateDir(c.embeddedDir);
   makePrivate(c.embeddedDir);
   const embedded = await startEmbeddedS3({ port: c.embeddedPort, dir: c.embeddedDir, bucket: c.bucket, corsOrigins: [origin.origin], logger });
   // Browsers reach the embedded S3 on the same host name they use for Wharf.

@@ -6,7 +6,7 @@ import type { PGlite } from '@electric-sql/pglite' with { 'resolution-mode': 'im
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
-import { ensurePrivateDir, makePrivate } from '../data-dir';
+import { createPrivateDir, makePrivate } from '../data-dir';
 import type { Logger } from '../logger';
 import { acquireDataDirLock, DataDirLockedError, lockOwner } from './data-dir-lock';
 import type { Database, Db } from './client';
@@ -30,7 +30,7 @@ export async function openPglite(dir: string, logger: Logger, opts: PgliteOption
   const { PGlite } = await import('@electric-sql/pglite');
   if (dir === 'memory://') return wrap(await PGlite.create(), () => undefined);
   const paths = embeddedPaths(dir);
-  ensurePrivateDir(path.dirname(dir));
+  createPrivateDir(path.dirname(dir));
   let lock;
   try {
     lock = await acquireDataDirLock(paths.lock, dir, opts.role);
@@ -39,7 +39,7 @@ export async function openPglite(dir: string, logger: Logger, opts: PgliteOption
     throw err;
   }
   try {
-    ensurePrivateDir(dir);
+    createPrivateDir(dir);
     const client = await PGlite.create(dir);
     makePrivate(dir);
     logger.info({ dir }, 'database: embedded PGlite');

@@ -44,6 +44,20 @@ test('a second opener of the same embedded database fails at once, naming the ow
   await again.close();
 }, 120_000);
 
+test('a DATA_DIR that already existed keeps its mode (it may be shared); what Wharf made is private', async () => {
+  const shared = path.join(dir, 'shared');
+  fs.mkdirSync(shared);
+  fs.chmodSync(shared, 0o1777); // like /tmp
+  const pglitePath = path.join(shared, 'pglite');
+  await seedPglite(pglitePath);
+  const database = await openDatabase({ url: undefined, poolMax: 1, queryTimeoutMs: 5000, pglitePath }, logger);
+  await database.close();
+  expect((fs.statSync(shared).mode & 0o7777).toString(8)).toBe('1777');
+  expect((fs.statSync(pglitePath).mode & 0o777).toString(8)).toBe('700');
+  const files = fs.readdirSync(pglitePath, { recursive: true }).map((f) => path.join(pglitePath, String(f)));
+  expect(files.filter((f) => fs.statSync(f).isFile() && (fs.statSync(f).mode & 0o777) !== 0o600)).toEqual([]);
+}, 120_000);
+
 test('a lock left by a dead process, by an earlier process with our PID, or garbled, is taken over', async () => {
   const lockPath = path.join(dir, 'pglite.lock');
   const leftovers = [
