@@ -9,6 +9,7 @@ import postgres from 'postgres';
 import { createPrivateDir, makePrivate } from '../data-dir';
 import type { Logger } from '../logger';
 import { acquireDataDirLock, DataDirLockedError, lockOwner } from './data-dir-lock';
+import { UNIX_PATH_MAX } from './pglite-server';
 import type { Database, Db } from './client';
 import * as schema from './schema';
 
@@ -71,6 +72,9 @@ function wrap(client: PGlite, afterClose: () => void): Database {
 
 /** postgres.js over the server's unix socket: one connection, unnamed statements, no session settings. */
 async function throughServer(paths: { dir: string; socket: string; lock: string }, locked: DataDirLockedError, logger: Logger): Promise<Database> {
+  if (Buffer.byteLength(paths.socket) > UNIX_PATH_MAX) {
+    throw new Error(`${locked.message}\nIts socket ${paths.socket} would be longer than a unix socket path may be (${UNIX_PATH_MAX} bytes), so that server serves no local tools: stop it to run this command, or use a shorter DATA_DIR.`);
+  }
   // A server that is still starting has the lock but no socket yet.
   const until = Date.now() + 60_000;
   while (!fs.existsSync(paths.socket) && lockOwner(paths.lock)?.pid === locked.holder.pid && Date.now() < until) {

@@ -17,7 +17,8 @@ import type { Logger } from '../logger';
 /** Longest a client may keep the session between two messages; the app waits meanwhile. */
 export const SESSION_IDLE_MS = 5_000;
 const MAX_CLIENTS = 16;
-const UNIX_PATH_MAX = 107;
+/** Longest unix socket path Linux takes (sun_path is 108 bytes with its NUL). */
+export const UNIX_PATH_MAX = 107;
 
 export interface PgliteSocketServer {
   readonly path: string;
