@@ -41,7 +41,7 @@ test('PGlite data survives a restart of the embedded database', async () => {
   expect(await migrate(second.db, logger)).toBe(0);
   await second.close();
   fs.rmSync(dir, { recursive: true, force: true });
-});
+}, 240_000); // two initdb-sized starts: generous, so a machine busy with a CPU burner still passes
 
 test('a query against an unreachable database fails within our own deadline instead of hanging', async () => {
   const database = await openDatabase(

@@ -13,6 +13,7 @@ const run = promisify(execFile);
 const root = path.resolve(__dirname, '../../..');
 
 // With no server running, the CLI opens the embedded database itself (see embedded-database.test.ts for a running one).
+// Each command is a process that loads PGlite: the timeouts are generous so a busy machine still passes.
 describe.each(DB_KINDS)('the operator CLI (%s)', (kind) => {
   let db: TestDatabase | undefined;
   let dataDir: string;
@@ -50,14 +51,14 @@ describe.each(DB_KINDS)('the operator CLI (%s)', (kind) => {
     } finally {
       await app.stop();
     }
-  }, 240_000);
+  }, 480_000);
 
   test('bad CLI use explains itself and exits non-zero', async () => {
     await expect(wharf(['user:create', '--email', 'x@example.com'])).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/needs --email and --password/) });
     await expect(wharf(['user:create', '--email', 'bad', '--password', 'short'])).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/valid email/) });
     await expect(wharf(['apikey:create', '--email', 'nobody@example.com'])).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/No user/) });
     await expect(wharf(['frobnicate'])).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/Unknown command/) });
-  }, 240_000);
+  }, 480_000);
 });
 
 test('a CLI failure prints the real reason and its causes, and exits 1', async () => {
