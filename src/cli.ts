@@ -1,12 +1,18 @@
+// First: on too old a Node, say so before loading anything that would crash on it.
+import './node-version';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config';
+import { DataDirLockedError } from './db/data-dir-lock';
+import { AppError } from './lib/errors';
 import { startEmbeddedS3 } from './adapters/storage/embedded-s3';
-import { openDatabase } from './db/client';
+import { openDatabase, type Database } from './db/client';
 import { migrate } from './db/migrate';
-import { createLogger, errorText, type Logger } from './logger';
+import { formatError } from './lib/format-error';
+import { createLogger, type Logger } from './logger';
 import { UsersService } from './services/users.service';
 
 const USAGE = `Usage: wharf <command> [options]   (same environment as the server; see README)
+On the embedded database (no DATABASE_URL) a running server is used through its socket.
 
   user:create --email <email> --password <password>   create a vendor account
   apikey:create --email <email> [--name <label>]      print a new API key for that vendor
@@ -41,7 +47,7 @@ async function main(argv: string[]): Promise<number> {
 
   switch (command) {
     case 'migrate': {
-      const database = await openDatabase(config.database, logger);
+      const database = await openLocalDatabase(config, logger, command);
       try {
         const n = await migrate(database.db, logger);
         process.stdout.write(n ? `Applied ${n} migration(s).\n` : 'Database is up to date.\n');
@@ -52,7 +58,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'user:create': {
       if (!values.email || !values.password) throw new UsageError('user:create needs --email and --password');
-      await withUsers(config, logger, async (users) => {
+      await withUsers(config, logger, command, async (users) => {
         const user = await users.signUp(values.email, values.password);
         process.stdout.write(`Created user ${user.email} (${user.id}).\n`);
       });
@@ -60,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'apikey:create': {
       if (!values.email) throw new UsageError('apikey:create needs --email');
-      await withUsers(config, logger, async (users) => {
+      await withUsers(config, logger, command, async (users) => {
         const user = await users.findByEmail(values.email!);
         const { key } = await users.createApiKey(user.id, values.name ?? 'CLI');
         process.stdout.write(`${key}\n`);
@@ -92,9 +98,14 @@ async function main(argv: string[]): Promise<number> {
 
 class UsageError extends Error {}
 
+/** The database the server uses; on the embedded one, the running server's (through its socket) when it runs. */
+function openLocalDatabase(config: Config, logger: Logger, command: string): Promise<Database> {
+  return openDatabase(config.database, logger, { role: `wharf ${command}`, viaServer: true });
+}
+
 /** Account commands need only the database (migrated), not storage. */
-async function withUsers(config: Config, logger: Logger, fn: (users: UsersService) => Promise<void>): Promise<void> {
-  const database = await openDatabase(config.database, logger);
+async function withUsers(config: Config, logger: Logger, command: string, fn: (users: UsersService) => Promise<void>): Promise<void> {
+  const database = await openLocalDatabase(config, logger, command);
   try {
     await migrate(database.db, logger);
     await fn(new UsersService(database.db));
@@ -103,15 +114,18 @@ async function withUsers(config: Config, logger: Logger, fn: (users: UsersServic
   }
 }
 
+// What the CLI writes (an embedded database it opens itself, say) is for its owner only.
+process.umask(0o077);
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
-  (err) => {
-    if (err instanceof UsageError || err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+  (err: unknown) => {
+    if (err instanceof UsageError || err instanceof ConfigError || (err as { code?: string } | null)?.code?.startsWith?.('ERR_PARSE_ARGS')) {
       process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
       process.exit(2);
     }
-    const e = err as { message?: string; fields?: Record<string, string> };
-    process.stderr.write(`Error: ${errorText(err)}${e.fields ? `\n${Object.entries(e.fields).map(([k, v]) => `  ${k}: ${v}`).join('\n')}` : ''}\n`);
+    // Operator-facing failures (AppError: bad email, no such user) read best without a stack.
+    process.stderr.write(`Error: ${formatError(err, { stack: !(err instanceof AppError) && !(err instanceof DataDirLockedError) })}\n`);
     process.exit(1);
   },
 );

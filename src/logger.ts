@@ -37,16 +37,6 @@ export function loggableError(err: unknown, depth = 0): unknown {
   return { type: e.name, message: scrub(e.message), code, stack: e.stack ? scrub(e.stack) : undefined, cause };
 }
 
-/** One line for a person (the CLI's stderr): the same fields as the logs, never a query's parameters. */
-export function errorText(err: unknown): string {
-  const parts: string[] = [];
-  for (let e = loggableError(err) as Record<string, unknown> | string | undefined, depth = 0; e && depth < 5; e = typeof e === 'string' ? undefined : (e.cause as Record<string, unknown> | undefined), depth++) {
-    if (typeof e === 'string') parts.push(e);
-    else parts.push([e.message ?? e.type, e.code ? `(${String(e.code)})` : '', e.table ? `on ${String(e.table)}` : ''].filter(Boolean).join(' '));
-  }
-  return parts.join(': caused by ');
-}
-
 /** One structured logger; secrets are redacted wherever they might appear. */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(

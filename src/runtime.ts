@@ -5,8 +5,11 @@ import { S3Storage } from './adapters/storage/s3-storage';
 import { EMBEDDED_S3_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from './adapters/storage/embedded-s3';
 import type { Storage } from './adapters/storage/storage';
 import type { Config } from './config';
+import { createPrivateDir, makePrivate } from './data-dir';
 import { openDatabase, type Database } from './db/client';
 import { migrate } from './db/migrate';
+import { embeddedPaths } from './db/pglite-client';
+import { startPgliteSocketServer, type PgliteSocketServer } from './db/pglite-server';
 import type { Logger } from './logger';
 import { createServices, type Services } from './services';
 import { resolveSecretKey } from './secret-key';
@@ -42,6 +45,8 @@ export async function openStorage(config: Config, logger: Logger): Promise<{ sto
     };
   }
   const origin = new URL(config.publicUrl);
+  createPrivateDir(c.embeddedDir);
+  makePrivate(c.embeddedDir);
   const embedded = await startEmbeddedS3({ port: c.embeddedPort, dir: c.embeddedDir, bucket: c.bucket, corsOrigins: [origin.origin], region: c.region, logger });
   // Browsers reach the embedded S3 on the same host name they use for Wharf.
   const publicEndpoint = c.publicEndpoint ?? `${origin.protocol}//${origin.hostname}:${embedded.port}`;
@@ -65,8 +70,11 @@ export function openSharedCache(config: Config, logger: Logger): Cache | null {
 /** Everything the app needs, connected and migrated: shared by the server, the CLI and tests. */
 export async function openRuntime(config: Config, logger: Logger, opts: { migrate?: boolean } = {}): Promise<Runtime> {
   const database = await openDatabase(config.database, logger);
+  let socketServer: PgliteSocketServer | undefined;
   try {
     if (opts.migrate !== false) await migrate(database.db, logger);
+    // Local tools (the operator CLI) reach the embedded database through the server that owns it.
+    if (database.pglite) socketServer = await startPgliteSocketServer(database.pglite, embeddedPaths(config.database.pglitePath).socket, logger);
     const { storage, embedded } = await openStorage(config, logger);
     const secretKey = resolveSecretKey(config);
     const sharedCache = openSharedCache(config, logger);
@@ -106,10 +114,12 @@ export async function openRuntime(config: Config, logger: Logger, opts: { migrat
         await sharedCache?.close();
         await storage.close();
         await embedded?.close();
+        await socketServer?.close();
         await database.close();
       },
     };
   } catch (err) {
+    await socketServer?.close().catch(() => undefined);
     await database.close().catch(() => undefined);
     throw err;
   }

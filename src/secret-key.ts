@@ -10,7 +10,7 @@ export function resolveSecretKey(config: Config): string {
   try {
     return fs.readFileSync(file, 'utf8').trim();
   } catch {
-    fs.mkdirSync(config.dataDir, { recursive: true });
+    fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 }); // 0700 if we create it
     const key = crypto.randomBytes(32).toString('base64url');
     fs.writeFileSync(file, key, { mode: 0o600, flag: 'wx' });
     return key;

@@ -1,8 +1,31 @@
+// First: on too old a Node, say so before loading anything that would crash on it.
+import './node-version';
 import http from 'node:http';
 import { createRequestHandler } from './app';
 import { ConfigError, loadConfig, type Config } from './config';
-import { createLogger } from './logger';
+import { DataDirLockedError } from './db/data-dir-lock';
+import { formatError } from './lib/format-error';
+import { createLogger, type Logger } from './logger';
 import { openRuntime } from './runtime';
+import { startupLine } from './startup-line';
+
+/** Holds log lines until the plain startup line is out, so a person sees it first. */
+class HeldOutput {
+  private held: string[] | undefined = [];
+  write(line: string): void {
+    if (this.held) this.held.push(line);
+    else process.stdout.write(line);
+  }
+  flush(): void {
+    const lines = this.held ?? [];
+    this.held = undefined;
+    for (const line of lines) process.stdout.write(line);
+  }
+}
+
+// A terminal, outside production: a person is reading. Anything else reads JSON only.
+const human = new HeldOutput();
+let forHumans = false;
 
 function readConfig(): Config {
   try {
@@ -17,8 +40,11 @@ function readConfig(): Config {
 }
 
 async function main(): Promise<void> {
+  // DATA_DIR holds purchase codes and the secret key: what the server writes is for its owner only.
+  process.umask(0o077);
   const config = readConfig();
-  const logger = createLogger(config.logLevel);
+  forHumans = Boolean(process.stdout.isTTY) && config.env !== 'production';
+  const logger = forHumans ? createLogger(config.logLevel, human) : createLogger(config.logLevel);
   const runtime = await openRuntime(config, logger);
   const readiness = { draining: false };
   const server = http.createServer(createRequestHandler({ ...runtime, readiness }));
@@ -28,6 +54,10 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+  if (forHumans) {
+    process.stdout.write(`${startupLine(config, { host: config.host, port })}\n`);
+    human.flush();
+  }
   logger.info({ url: `http://${config.host}:${port}`, publicUrl: config.publicUrl }, 'wharf: listening');
 
   let stopping = false;
@@ -50,21 +80,34 @@ async function main(): Promise<void> {
     logger.info('wharf: stopped');
     process.exit(0);
   };
-  process.on('unhandledRejection', (err) => {
-    // Statements of a pool we replaced after a failover are rejected when it closes: expected.
-    const code = (err as { code?: string })?.code ?? '';
-    if (['CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'CONNECTION_CLOSED'].includes(code)) {
-      logger.debug({ code }, 'database: abandoned statement of a replaced pool');
-      return;
-    }
-    logger.fatal({ err }, 'wharf: unhandled rejection');
-    process.exit(1);
-  });
+  started = logger;
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
-main().catch((err) => {
-  process.stderr.write(`wharf failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+/** Once listening, failures go to the log; before, to stderr as a person reads them. */
+let started: Logger | undefined;
+
+function fail(what: string, err: unknown): void {
+  if (started) {
+    started.fatal({ err, error: formatError(err) }, `wharf: ${what}`);
+  } else {
+    human.flush();
+    // A lock held by another server is an operator's situation, not a bug: no stack.
+    process.stderr.write(`wharf failed to start: ${formatError(err, { stack: !(err instanceof DataDirLockedError) })}\n`);
+  }
   process.exit(1);
+}
+
+process.on('unhandledRejection', (err) => {
+  // Statements of a pool we replaced after a failover are rejected when it closes: expected.
+  const code = (err as { code?: string } | null)?.code ?? '';
+  if (started && ['CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'CONNECTION_CLOSED'].includes(code)) {
+    started.debug({ code }, 'database: abandoned statement of a replaced pool');
+    return;
+  }
+  fail('unhandled rejection', err);
 });
+process.on('uncaughtException', (err) => fail('uncaught exception', err));
+
+main().catch((err: unknown) => fail('failed to start', err));

@@ -1,9 +1,10 @@
-import fs from 'node:fs';
+import type { PGlite } from '@electric-sql/pglite' with { 'resolution-mode': 'import' };
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { Db as IDatabase } from 'pg-boss' with { 'resolution-mode': 'import' };
 import type { Sql } from 'postgres';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import { openPglite, type PgliteOptions } from './pglite-client';
 import * as schema from './schema';
 import { withDeadline, withQueryTimeouts } from './query-timeout';
 
@@ -19,6 +20,8 @@ export interface Database {
    */
   readonly counterDb: Db;
   readonly kind: 'pglite' | 'postgres';
+  /** The embedded database this process owns (the server serves it to local tools). */
+  readonly pglite?: PGlite;
   /** Cheap round trip for /readyz. */
   ping(): Promise<void>;
   /** The same database as the job queue (pg-boss) talks to it: raw SQL, multi-statement scripts included. */
@@ -33,32 +36,10 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/** PGlite under dataDir when no DATABASE_URL is set; postgres.js otherwise. */
-export async function openDatabase(config: Config['database'], logger: Logger): Promise<Database> {
-  if (!config.url) return openPglite(config.pglitePath, logger);
+/** PGlite under dataDir when no DATABASE_URL is set (see pglite-client.ts); postgres.js otherwise. */
+export async function openDatabase(config: Config['database'], logger: Logger, pglite: PgliteOptions = { role: 'server' }): Promise<Database> {
+  if (!config.url) return openPglite(config.pglitePath, logger, pglite);
   return openPostgres(config, logger);
-}
-
-async function openPglite(dir: string, logger: Logger): Promise<Database> {
-  const { PGlite } = await import('@electric-sql/pglite');
-  const { drizzle } = await import('drizzle-orm/pglite');
-  if (dir !== 'memory://') fs.mkdirSync(dir, { recursive: true });
-  const client = await PGlite.create(dir === 'memory://' ? undefined : dir);
-  logger.info({ dir }, 'database: embedded PGlite');
-  const db = drizzle(client, { schema }) as unknown as Db;
-  return {
-    db,
-    counterDb: db,
-    kind: 'pglite',
-    // One process: every write is made here, so every write is heard.
-    listen: (_channel, _onMessage, onConnected) => onConnected(),
-    notify: async () => undefined,
-    ping: async () => {
-      await client.query('select 1');
-    },
-    jobsDb: async () => (await import('pg-boss')).fromPglite(client),
-    close: () => client.close(),
-  };
 }
 
 async function openPostgres(config: Config['database'], logger: Logger): Promise<Database> {

@@ -8,6 +8,7 @@ import { loadConfig, type Config } from '../../src/config';
 import type { DestinationStream } from 'pino';
 import { createLogger } from '../../src/logger';
 import { openRuntime, type Runtime } from '../../src/runtime';
+import { seedPglite } from './pglite-template';
 import { createTestDatabase, type TestDatabase } from './postgres';
 
 export type DbKind = 'pglite' | 'postgres';
@@ -34,6 +35,7 @@ export async function startTestApp(opts: { db?: DbKind; env?: Record<string, str
 
   let testDb: TestDatabase | undefined;
   if (opts.db === 'postgres') testDb = await createTestDatabase();
+  else if (!opts.env?.DATA_DIR && !opts.env?.DATABASE_URL) await seedPglite(path.join(dataDir, 'pglite'));
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: String(port),

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import postgres from 'postgres';
+import { TEST_TIER } from './db-kinds';
 
 /** The PostgreSQL server tests use; CI installs and starts it (see .ci/run). */
 export const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -12,6 +13,10 @@ export interface TestDatabase {
 
 /** A fresh, empty database on the real server for one test file. Fails (never skips) if unreachable. */
 export async function createTestDatabase(prefix = 'wharf_test'): Promise<TestDatabase> {
+  if (TEST_TIER !== 'full') {
+    // Keeps the tiers honest: `npm test` must pass on a machine with no PostgreSQL server.
+    throw new Error('this suite needs the PostgreSQL server, which the fast tier (npm test) has not: use DB_KINDS from test/support/db-kinds.ts, or name the file *.postgres.test.ts (full tier only)');
+  }
   const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => undefined, connect_timeout: 5 });
   const name = `${prefix}_${crypto.randomBytes(5).toString('hex')}`;
   try {

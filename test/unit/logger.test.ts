@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
-import { createLogger, errorText, loggableError } from '../../src/logger';
+import { formatError } from '../../src/lib/format-error';
+import { createLogger, loggableError } from '../../src/logger';
 
 const drizzleError = (cause: Error) =>
   Object.assign(new Error('Failed query: select * from api_keys where key_hash = $1\nparams: 5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8'), {
@@ -24,9 +25,13 @@ test('a failed query is logged by class, SQLSTATE, table and statement text, nev
   expect(log).toContain('params: [not logged]');
 });
 
-test('other errors keep their message and stack; errorText is one line for the CLI', () => {
+test('other errors keep their message and stack; what the CLI prints of a failed query has no parameters or values', () => {
   const bug = loggableError(new TypeError('x is not a function')) as Record<string, unknown>;
   expect(bug).toMatchObject({ type: 'TypeError', message: 'x is not a function' });
   expect(String(bug.stack)).toContain('logger.test');
-  expect(errorText(drizzleError(pgError('42P01', 'relation "users" does not exist')))).toBe('DrizzleQueryError: caused by relation "users" does not exist (42P01) on users');
+  const text = formatError(drizzleError(pgError('42P01', 'relation "users" does not exist')));
+  expect(text).toContain('failed query: select * from api_keys where key_hash = $1');
+  expect(text).toContain('caused by: PostgresError: relation "users" does not exist (code: 42P01, table: users)');
+  const values = formatError(drizzleError(pgError('22P02', 'invalid input syntax for type uuid: "ABCD-SECRET"')));
+  expect(values).not.toMatch(/5e884898|ABCD-SECRET|a@b\.c/);
 });

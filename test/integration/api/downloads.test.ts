@@ -1,12 +1,13 @@
 import crypto from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { codeSites, downloads, purchaseCodes } from '../../../src/db/schema';
-import { startTestApp, type DbKind, type TestApp } from '../../support/app';
+import { startTestApp, type TestApp } from '../../support/app';
+import { DB_KINDS } from '../../support/db-kinds';
 import { createCodes, fetchJson, newVendor, productWithReleases, updateCheck, type Vendor } from '../../support/fixtures';
 
 const UA = { 'user-agent': 'WordPress/6.4; https://customer.example.com' };
 
-describe.each<DbKind>(['pglite', 'postgres'])('package downloads (%s)', (db) => {
+describe.each(DB_KINDS)('package downloads (%s)', (db) => {
   let app: TestApp;
   let vendor: Vendor;
   let product: { id: string; zips: Record<string, Buffer> };
@@ -91,8 +92,8 @@ describe.each<DbKind>(['pglite', 'postgres'])('package downloads (%s)', (db) => 
   });
 });
 
-test('concurrency on the PostgreSQL server: 50 simultaneous downloads of a 5-download code → exactly 5 succeed', async () => {
-  const app = await startTestApp({ db: 'postgres' });
+test.each(DB_KINDS)('concurrency (%s): 50 simultaneous downloads of a 5-download code → exactly 5 succeed', async (db) => {
+  const app = await startTestApp({ db });
   try {
     const vendor = await newVendor(app);
     const product = await productWithReleases(app, vendor, { slug: 'race', versions: ['1.0'] });

@@ -7,8 +7,8 @@ import { openDatabase, type Database } from '../../../src/db/client';
 import { migrate } from '../../../src/db/migrate';
 import { createLogger } from '../../../src/logger';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres';
+import { DB_KINDS } from '../../support/db-kinds';
 
-type Kind = 'pglite' | 'postgres';
 const logger = createLogger('silent');
 
 async function until(check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
@@ -19,7 +19,7 @@ async function until(check: () => boolean | Promise<boolean>, ms = 20_000): Prom
   }
 }
 
-describe.each<Kind>(['pglite', 'postgres'])('job queue (%s)', (kind) => {
+describe.each(DB_KINDS)('job queue (%s)', (kind) => {
   let dir: string;
   let testDb: TestDatabase | undefined;
   let database: Database;

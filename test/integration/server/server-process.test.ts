@@ -1,49 +1,12 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { seedPglite } from '../../support/pglite-template';
+import { buildOnce, exited, listeningUrl, ROOT, startServer } from '../../support/server-process';
 
-const root = path.resolve(__dirname, '../../..');
-
-beforeAll(() => {
-  // The README's start path runs the built server; build it once for these tests.
-  execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
-});
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-function startServer(env: Record<string, string>): { child: ChildProcess; output: () => string } {
-  let out = '';
-  const child = spawn(process.execPath, ['dist/src/server.js'], { cwd: root, env: { PATH: process.env.PATH!, ...env } });
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  return { child, output: () => out };
-}
-
-async function waitFor(url: string, server: { child: ChildProcess; output: () => string }, ms = 90000): Promise<Response> {
-  const until = Date.now() + ms;
-  for (;;) {
-    try {
-      return await fetch(url);
-    } catch (err) {
-      if (server.child.exitCode !== null) throw new Error(`server exited (${server.child.exitCode}):\n${server.output()}`);
-      if (Date.now() > until) throw err;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-}
+beforeAll(buildOnce);
 
 test('a bad environment value stops the server with a clear message and exit code 1', async () => {
   const { child, output } = startServer({ PORT: 'abc', S3_ENDPOINT: 'not a url' });
@@ -55,26 +18,27 @@ test('a bad environment value stops the server with a clear message and exit cod
 
 test('on embedded defaults it serves, is ready, keeps data across a restart, and drains on SIGTERM', async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-srv-'));
-  const [port, s3] = [await freePort(), await freePort()];
-  const env = { PORT: String(port), EMBEDDED_S3_PORT: String(s3), DATA_DIR: dataDir, LOG_LEVEL: 'info' };
+  const env = { PORT: '0', EMBEDDED_S3_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info' };
   let server = startServer(env);
   try {
-    expect((await waitFor(`http://127.0.0.1:${port}/healthz`, server)).status).toBe(200);
-    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    let base = await listeningUrl(server);
+    const port = Number(new URL(base).port);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ checks: { database: 'ok', storage: 'ok' } });
 
     // Fingerprinted assets: the page names the current hash; the file is cached for a year.
-    const page = await (await fetch(`http://127.0.0.1:${port}/login`)).text();
+    const page = await (await fetch(`${base}/login`)).text();
     const css = /href="(\/assets\/app\.[0-9a-f]{12}\.css)"/.exec(page)![1]!;
-    const asset = await fetch(`http://127.0.0.1:${port}${css}`);
+    const asset = await fetch(`${base}${css}`);
     expect(asset.status).toBe(200);
     expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
 
-    const signup = await fetch(`http://127.0.0.1:${port}/signup`);
+    const signup = await fetch(`${base}/signup`);
     const cookie = signup.headers.getSetCookie()[0]!.split(';')[0]!;
     const csrf = /name="csrf-token" content="([^"]+)"/.exec(await signup.text())![1]!;
-    const created = await fetch(`http://127.0.0.1:${port}/signup`, {
+    const created = await fetch(`${base}/signup`, {
       method: 'POST',
       redirect: 'manual',
       headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
@@ -99,10 +63,12 @@ test('on embedded defaults it serves, is ready, keeps data across a restart, and
     expect(reply).toMatch(/^HTTP\/1\.1 403/); // answered (no CSRF token), not dropped
     expect(await exit).toBe(0);
     expect(server.output()).toMatch(/draining/);
+    // Not a terminal: JSON lines only, no plain startup line.
+    for (const line of server.stdout().trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
 
     server = startServer(env);
-    await waitFor(`http://127.0.0.1:${port}/healthz`, server);
-    const after = await fetch(`http://127.0.0.1:${port}/products`, { headers: { cookie: session } });
+    base = await listeningUrl(server);
+    const after = await fetch(`${base}/products`, { headers: { cookie: session } });
     expect(after.status).toBe(200);
     expect(await after.text()).toContain('persist@example.com');
   } finally {
@@ -111,3 +77,49 @@ test('on embedded defaults it serves, is ready, keeps data across a restart, and
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }, 240_000);
+
+test('a failing start prints the real reason, not [object Object], and exits 1', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-srv-'));
+  await seedPglite(path.join(dataDir, 'pglite'));
+  const taken = net.createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  const s3 = (taken.address() as net.AddressInfo).port;
+  try {
+    const server = startServer({ PORT: '0', EMBEDDED_S3_PORT: String(s3), DATA_DIR: dataDir });
+    expect(await exited(server.child)).toBe(1);
+    expect(server.stderr()).toMatch(new RegExp(`^wharf failed to start: listen EADDRINUSE: address already in use 127\\.0\\.0\\.1:${s3}\n {2}at `));
+    expect(server.output()).not.toContain('[object Object]');
+    expect(fs.existsSync(path.join(dataDir, 'pglite.lock'))).toBe(false); // released on the way out
+  } finally {
+    taken.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}, 120_000);
+
+test('on a terminal, outside production, one plain line comes first: where it listens, where to sign up, where the data is', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-tty-'));
+  await seedPglite(path.join(dataDir, 'pglite'));
+  // util-linux's `script` runs the server on a pseudo-terminal (Debian's bsdutils, always installed).
+  const command = `exec ${process.execPath} dist/src/server.js`;
+  const tty = (env: Record<string, string>) => {
+    const server = spawn('script', ['-qec', command, '/dev/null'], { cwd: ROOT, env: { PATH: process.env.PATH!, PORT: '0', EMBEDDED_S3_PORT: '0', DATA_DIR: dataDir, ...env } });
+    let out = '';
+    server.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('wharf: listening')) server.kill('SIGTERM');
+    });
+    server.on('error', (err) => (out += `could not run script(1): ${err.message}`));
+    return new Promise<string>((resolve) => server.on('close', () => resolve(out.replace(/\r/g, ''))));
+  };
+  try {
+    const lines = (await tty({})).trim().split('\n');
+    expect(lines[0]).toMatch(new RegExp(`^Wharf is listening on http://127\\.0\\.0\\.1:\\d+ · first account: http://localhost:0/signup · data: ${dataDir} \\(embedded PostgreSQL and S3\\)$`));
+    for (const line of lines.slice(1)) expect(() => JSON.parse(line)).not.toThrow();
+    // Production logs are for machines, terminal or not.
+    const production = await tty({ NODE_ENV: 'production', SECRET_KEY: 'x'.repeat(40) });
+    expect(production).toContain('wharf: listening');
+    for (const line of production.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+  } finally {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}, 120_000);

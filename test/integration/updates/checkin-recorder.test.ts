@@ -5,10 +5,11 @@ import { rowsOf } from '../../../src/db/rows';
 import { createLogger } from '../../../src/logger';
 import { CheckinRecorder, type Checkin } from '../../../src/services/updates/checkin.recorder';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres';
+import { DB_KINDS } from '../../support/db-kinds';
 
 const logger = createLogger('silent');
 
-describe.each(['pglite', 'postgres'] as const)('check-in recorder on %s: a failed flush keeps its rows and merges them into the next', (kind) => {
+describe.each(DB_KINDS)('check-in recorder on %s: a failed flush keeps its rows and merges them into the next', (kind) => {
   let database: Database;
   let server: TestDatabase | undefined;
   let productId: string;

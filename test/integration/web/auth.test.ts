@@ -1,9 +1,14 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { sessions } from '../../../src/db/schema';
-import { startTestApp, type DbKind, type TestApp } from '../../support/app';
+import { startTestApp, type TestApp } from '../../support/app';
+import { DB_KINDS } from '../../support/db-kinds';
+import { seedPglite } from '../../support/pglite-template';
 import { createTestDatabase } from '../../support/postgres';
 import { WebClient } from '../../support/web-client';
 
-describe.each<DbKind>(['pglite', 'postgres'])('sign up, sign in, sign out (%s)', (db) => {
+describe.each(DB_KINDS)('sign up, sign in, sign out (%s)', (db) => {
   let app: TestApp;
   beforeAll(async () => {
     app = await startTestApp({ db });
@@ -86,13 +91,17 @@ describe.each<DbKind>(['pglite', 'postgres'])('sign up, sign in, sign out (%s)',
   });
 });
 
-test('sessions live in the database: a restarted server keeps the vendor signed in', async () => {
-  const db = await createTestDatabase();
-  const first = await startTestApp({ env: { DATABASE_URL: db.url } });
+test.each(DB_KINDS)('sessions live in the database (%s): a restarted server keeps the vendor signed in', async (kind) => {
+  // The same database across both servers: a server database, or one PGlite directory.
+  const db = kind === 'postgres' ? await createTestDatabase() : undefined;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-restart-'));
+  if (!db) await seedPglite(path.join(dataDir, 'pglite'));
+  const env: Record<string, string> = db ? { DATABASE_URL: db.url } : { DATA_DIR: dataDir };
+  const first = await startTestApp({ env });
   const web = new WebClient(first.url);
   await web.signUp('restart@example.com');
   await first.stop();
-  const second = await startTestApp({ env: { DATABASE_URL: db.url } });
+  const second = await startTestApp({ env });
   try {
     const moved = new WebClient(second.url);
     (moved as any).cookies = (web as any).cookies;
@@ -101,7 +110,8 @@ test('sessions live in the database: a restarted server keeps the vendor signed 
     expect(res.text).toContain('restart@example.com');
   } finally {
     await second.stop();
-    await db.drop();
+    await db?.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
   }
 });
 

@@ -1,7 +1,8 @@
 import { loginThrottles } from '../../../src/db/schema';
 import { AppError, ValidationError } from '../../../src/lib/errors';
 import { AUTH_RULES } from '../../../src/services/auth.service';
-import { startTestApp, type DbKind, type TestApp } from '../../support/app';
+import { startTestApp, type TestApp } from '../../support/app';
+import { DB_KINDS } from '../../support/db-kinds';
 import { WebClient } from '../../support/web-client';
 
 /**
@@ -28,7 +29,7 @@ class Browser extends WebClient {
   }
 }
 
-describe.each<DbKind>(['pglite', 'postgres'])('sign-in throttling (%s)', (db) => {
+describe.each(DB_KINDS)('sign-in throttling (%s)', (db) => {
   let app: TestApp;
   let ipCounter = 10;
   const freshIp = () => `198.51.100.${ipCounter++}`;

@@ -1,5 +1,6 @@
 import { loadConfig } from '../../../src/config';
-import { startTestApp, type DbKind, type TestApp } from '../../support/app';
+import { startTestApp, type TestApp } from '../../support/app';
+import { DB_KINDS } from '../../support/db-kinds';
 import { FakeOAuthProvider, type FakeAccount } from '../../support/fake-oauth';
 import { WebClient } from '../../support/web-client';
 
@@ -30,7 +31,7 @@ const ghAccount = (id: number, email: string, verified = true): FakeAccount => (
   ],
 });
 
-describe.each<DbKind>(['pglite', 'postgres'])('sign in and sign up with GitHub and BitBucket (%s)', (db) => {
+describe.each(DB_KINDS)('sign in and sign up with GitHub and BitBucket (%s)', (db) => {
   let app: TestApp;
   let github: FakeOAuthProvider;
   let bitbucket: FakeOAuthProvider;

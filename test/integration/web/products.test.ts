@@ -1,8 +1,9 @@
-import { startTestApp, type DbKind, type TestApp } from '../../support/app';
+import { startTestApp, type TestApp } from '../../support/app';
+import { DB_KINDS } from '../../support/db-kinds';
 import { api, createApiKey } from '../../support/api-client';
 import { WebClient } from '../../support/web-client';
 
-describe.each<DbKind>(['pglite', 'postgres'])('products (%s)', (db) => {
+describe.each(DB_KINDS)('products (%s)', (db) => {
   let app: TestApp;
   beforeAll(async () => {
     app = await startTestApp({ db });

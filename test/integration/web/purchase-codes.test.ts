@@ -1,5 +1,6 @@
 import { api } from '../../support/api-client';
-import { startTestApp, type DbKind, type TestApp } from '../../support/app';
+import { startTestApp, type TestApp } from '../../support/app';
+import { DB_KINDS } from '../../support/db-kinds';
 import { fetchJson, newVendor, productWithReleases, updateCheck, type Vendor } from '../../support/fixtures';
 import { WebClient } from '../../support/web-client';
 
@@ -35,7 +36,7 @@ function siteRow(html: string, host: string): string {
   return m[0];
 }
 
-describe.each<DbKind>(['pglite', 'postgres'])('purchase codes in the dashboard (%s)', (db) => {
+describe.each(DB_KINDS)('purchase codes in the dashboard (%s)', (db) => {
   let app: TestApp;
   let vendor: Vendor;
   let released: string;

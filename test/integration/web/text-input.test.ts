@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '../../../src/db/rows';
 import { api } from '../../support/api-client';
-import { startTestApp, type DbKind, type TestApp } from '../../support/app';
+import { DB_KINDS } from '../../support/db-kinds';
+import { startTestApp, type TestApp } from '../../support/app';
 import { newVendor, type Vendor } from '../../support/fixtures';
 import { WebClient } from '../../support/web-client';
 
@@ -41,7 +42,7 @@ function expectFieldError(html: string, field: string, message: RegExp) {
   expect({ field, message: m?.[1] }).toEqual({ field, message: expect.stringMatching(message) });
 }
 
-describe.each<DbKind>(['pglite', 'postgres'])('text, numbers and dates (%s)', (db) => {
+describe.each(DB_KINDS)('text, numbers and dates (%s)', (db) => {
   let app: TestApp;
   let vendor: Vendor;
   let productId: string;

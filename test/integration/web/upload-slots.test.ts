@@ -1,12 +1,13 @@
 import { eq } from 'drizzle-orm';
 import { uploads } from '../../../src/db/schema';
-import { startTestApp, type DbKind, type TestApp } from '../../support/app';
+import { startTestApp, type TestApp } from '../../support/app';
+import { DB_KINDS } from '../../support/db-kinds';
 import { api } from '../../support/api-client';
 import { newVendor, type Vendor } from '../../support/fixtures';
 import { pluginZip, postToS3 } from '../../support/releases';
 
 /** Issue 10, item 8: upload slots are made only on request, refused after expiry, and swept with their objects. */
-describe.each<DbKind>(['pglite', 'postgres'])('upload slots (%s)', (db) => {
+describe.each(DB_KINDS)('upload slots (%s)', (db) => {
   let app: TestApp;
   let v: Vendor;
   let productId: string;

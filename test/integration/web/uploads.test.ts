@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { products as productsTable, versions as versionsTable } from '../../../src/db/schema';
-import { startTestApp, type DbKind, type TestApp } from '../../support/app';
+import { startTestApp, type TestApp } from '../../support/app';
+import { DB_KINDS } from '../../support/db-kinds';
 import { api, createApiKey } from '../../support/api-client';
 import { fetchJson } from '../../support/fixtures';
 import { pluginZip, postToS3, README, themeZip } from '../../support/releases';
@@ -44,7 +45,7 @@ async function startUploadWithoutJs(web: WebClient, productId: string) {
   return { action, fields };
 }
 
-describe.each<DbKind>(['pglite', 'postgres'])('releases uploaded straight to S3 (%s)', (db) => {
+describe.each(DB_KINDS)('releases uploaded straight to S3 (%s)', (db) => {
   let app: TestApp;
   let web: WebClient;
   beforeAll(async () => {

@@ -1,0 +1,27 @@
+import fs from 'node:fs';
+import { sql } from 'drizzle-orm';
+import { openDatabase } from '../../../src/db/client';
+import { migrate, migrationsFolder } from '../../../src/db/migrate';
+import { rowsOf } from '../../../src/db/rows';
+import { createLogger } from '../../../src/logger';
+import { createTestDatabase } from '../../support/postgres';
+
+// PGlite has one session in one process: concurrent migrators exist only on a PostgreSQL server.
+const logger = createLogger('silent');
+
+test('several servers migrating one empty database at once apply each migration exactly once', async () => {
+  const db = await createTestDatabase();
+  const servers = await Promise.all([1, 2, 3, 4].map(() => openDatabase({ url: db.url, poolMax: 2, queryTimeoutMs: 20000, pglitePath: '' }, logger)));
+  try {
+    const applied = await Promise.all(servers.map((s) => migrate(s.db, logger)));
+    const total = fs.readdirSync(migrationsFolder()).filter((f) => f.endsWith('.sql')).length;
+    expect(applied.reduce((a, b) => a + b, 0)).toBe(total);
+    expect(applied.filter((n) => n > 0)).toHaveLength(1);
+    const rows = rowsOf<{ n: string }>(await servers[0]!.db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`));
+    expect(Number(rows[0]!.n)).toBe(total);
+    expect(await migrate(servers[0]!.db, logger)).toBe(0);
+  } finally {
+    await Promise.all(servers.map((s) => s.close()));
+    await db.drop();
+  }
+});
