@@ -4,6 +4,7 @@ import type { Storage } from '../adapters/storage/storage';
 import type { Config } from '../config';
 import type { Database } from '../db/client';
 import type { Logger } from '../logger';
+import { ContentService } from './content/content.service';
 import { clientSnippet, renderClientFile } from './client-files.service';
 import { DownloadTokens } from './licensing/download-token.codec';
 import { DownloadsService } from './licensing/downloads.service';
@@ -60,6 +61,7 @@ export function createServices(d: ServiceDeps) {
     oauth: new OAuthService(users, config.oauth),
     products,
     releases,
+    content: new ContentService(db, products, onProductChanged),
     catalog,
     checkins,
     updates: new UpdatesService(catalog, tokens, checkins, config.publicUrl),

@@ -1,0 +1,48 @@
+/** What a release zip says about its own version, converted once (at upload) to sanitized HTML. */
+import type { StoredSection } from '../../db/schema/content';
+import { readmeToHtml } from '../packages/readme-html';
+import type { ChangelogEntry, ReadmeInfo } from '../packages/readme';
+import { parseChangelogFile } from './changelog-file';
+import { markdownToSafeHtml } from './markdown';
+
+export interface ChangelogFile {
+  /** Path inside the zip: `.md` is Markdown, anything else the readme dialect. */
+  name: string;
+  text: string;
+}
+
+export interface VersionNotes {
+  changelog: string;
+  upgradeNotice: string;
+  /** The readme's sections as HTML, in the readme's order (changelog and upgrade notice are per version instead). */
+  sections: StoredSection[];
+  /** Every changelog entry the zip carries, by version: fills older versions that have none yet. */
+  entries: Map<string, string>;
+}
+
+const PER_VERSION = new Set(['changelog', 'upgrade_notice']);
+
+function entriesHtml(entries: ChangelogEntry[], render: (text: string) => string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const e of entries) if (!out.has(e.version) && e.body.trim() !== '') out.set(e.version, render(e.body).trim());
+  return out;
+}
+
+/** readme.txt first (its `= 1.2 =` entries), else CHANGELOG.md / changelog.txt; for plugins and themes alike. */
+export function versionNotes(version: string, readme: ReadmeInfo | null, file: ChangelogFile | null): VersionNotes {
+  let entries = entriesHtml(readme?.changelog ?? [], readmeToHtml);
+  if (entries.size === 0 && file) {
+    entries = entriesHtml(parseChangelogFile(file.text), file.name.toLowerCase().endsWith('.md') ? markdownToSafeHtml : readmeToHtml);
+  }
+  const sections: StoredSection[] = [];
+  for (const [key, text] of Object.entries(readme?.sections ?? {})) {
+    if (PER_VERSION.has(key)) continue;
+    const html = readmeToHtml(text).trim();
+    if (html.trim() !== '') sections.push({ key, html });
+  }
+  if (!sections.some((s) => s.key === 'description') && readme?.shortDescription) {
+    sections.unshift({ key: 'description', html: readmeToHtml(readme.shortDescription).trim() });
+  }
+  const notice = readme && Object.hasOwn(readme.upgradeNotice, version) ? readme.upgradeNotice[version]! : '';
+  return { changelog: entries.get(version) ?? '', upgradeNotice: notice ? readmeToHtml(notice).trim() : '', sections, entries };
+}
