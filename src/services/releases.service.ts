@@ -202,6 +202,13 @@ export class ReleasesService {
     await this.storage.delete(version.s3Key).catch((err) => this.logger.warn({ err, key: version.s3Key }, 'storage: could not delete object'));
   }
 
+  /** A short-lived link to a verified version's zip, for its vendor (never counted as a customer download). */
+  async vendorDownloadUrl(userId: string, productId: string, ref: string): Promise<string> {
+    const { product, version } = await this.findVersion(userId, productId, ref);
+    if (version.status !== 'ready') throw new ConflictError(`Version ${version.version} is not verified, so it cannot be downloaded.`, 'version_not_ready');
+    return this.storage.presignGet(version.s3Key, { expiresSeconds: 300, filename: `${product.slug}.${version.version}.zip` });
+  }
+
   private async refuse(upload: q.UploadRow, reasons: string[]): Promise<void> {
     await q.claimUpload(this.db, upload.id, 'refused', reasons);
     await this.storage.delete(upload.s3Key).catch((err) => this.logger.warn({ err, key: upload.s3Key }, 'storage: could not delete refused object'));

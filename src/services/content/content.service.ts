@@ -8,6 +8,8 @@ import { NotFoundError, ValidationError } from '../../lib/errors';
 import { multilineText, parseInput } from '../../lib/validation';
 import type { ProductsService } from '../products.service';
 import { readmeToHtml } from '../packages/readme-html';
+import { sectionKey } from '../packages/readme';
+import { htmlToMarkdown, sameMarkdown } from './html-to-markdown';
 import { vendorTextToHtml, type TextFormat } from './vendor-text';
 
 /** Per field: HTML up to the sanitizer's own cut is accepted; the editor's output of a long FAQ is far below. */
@@ -67,15 +69,7 @@ export class ContentService {
    */
   async updateSections(userId: string, productId: string, input: unknown): Promise<StoredSection[]> {
     const product = await this.products.get(userId, productId);
-    const { sections, format } = this.parseSections(input);
-    const current = (await cq.productSectionsOf(this.db, product.id)) ?? [];
-    const next = new Map(current.map((s) => [s.key, s.html]));
-    for (const [key, value] of Object.entries(sections)) {
-      const html = value === null ? '' : vendorTextToHtml(value, format);
-      if (html === '') next.delete(key);
-      else next.set(key, html);
-    }
-    const stored = [...next].map(([key, html]) => ({ key, html }));
+    const stored = await this.sectionsAfter(userId, product.id, this.parseSections(input));
     await this.db.transaction(async (tx) => {
       await cq.upsertProductSections(tx as unknown as Db, product.id, stored);
       await cq.bumpProductRevision(tx as unknown as Db, product.id);
@@ -99,6 +93,42 @@ export class ContentService {
     if (product.installation.trim()) out.set('installation', { key: 'installation', html: readmeToHtml(product.installation), own: false });
     for (const s of own) out.set(s.key, { key: s.key, html: s.html, own: true });
     return [...out.values()];
+  }
+
+  /**
+   * The dashboard form: every shown section, plus an optional new one. A section still showing the readme's text is
+   * stored as the vendor's own only when it was changed (the editor says so; without JavaScript the Markdown differs).
+   */
+  async sectionsFromForm(userId: string, productId: string, form: Record<string, unknown>): Promise<{ sections: Record<string, string | null>; format: TextFormat }> {
+    const format: TextFormat = form.format === 'html' ? 'html' : 'markdown';
+    const sections: Record<string, string | null> = {};
+    for (const shown of await this.editableSections(userId, productId)) {
+      const value = form[`section_${shown.key}`];
+      if (typeof value !== 'string') continue;
+      const changed = format === 'html' ? form[`changed_section_${shown.key}`] === '1' : !sameMarkdown(value, htmlToMarkdown(shown.html));
+      if (shown.own || changed) sections[shown.key] = value;
+    }
+    const title = typeof form.new_section_title === 'string' ? form.new_section_title.trim() : '';
+    const body = typeof form.section_new === 'string' ? form.section_new : '';
+    if (title !== '' || body.trim() !== '') {
+      const key = sectionKey(title);
+      if (key === '') throw new ValidationError('Please correct the highlighted fields.', { new_section_title: 'Name the new section.' });
+      sections[key] = body;
+    }
+    return { sections, format };
+  }
+
+  /** The vendor's sections as they would be after `patch` (nothing written): for the preview. */
+  async sectionsAfter(userId: string, productId: string, patch: { sections: Record<string, string | null>; format: TextFormat }): Promise<StoredSection[]> {
+    const product = await this.products.get(userId, productId);
+    const { sections, format } = this.parseSections(patch);
+    const next = new Map(((await cq.productSectionsOf(this.db, product.id)) ?? []).map((s) => [s.key, s.html]));
+    for (const [key, value] of Object.entries(sections)) {
+      const html = value === null ? '' : vendorTextToHtml(value, format);
+      if (html === '') next.delete(key);
+      else next.set(key, html);
+    }
+    return [...next].map(([key, html]) => ({ key, html }));
   }
 
   /** Each version's stored changelog and notice, by version id (versions from before per-version text have none). */

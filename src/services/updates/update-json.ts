@@ -31,7 +31,8 @@ function zipSections(p: ProductSnapshot, v: VersionMeta | null): Map<string, str
   return out;
 }
 
-function renderSections(p: ProductSnapshot, v: VersionMeta | null): Record<string, string> {
+/** Uncached (the preview renders unsaved text with it); productSections caches per revision. */
+export function renderSections(p: ProductSnapshot, v: VersionMeta | null): Record<string, string> {
   // The vendor's sections (sanitized HTML), then the older Markdown fields, then the zip's readme.
   const own = new Map((p.content?.sections ?? []).map((s) => [s.key, s.html]));
   const zip = zipSections(p, v);
