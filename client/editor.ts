@@ -5,6 +5,7 @@
  * The server sanitizes to WordPress's plugin-section allowlist whatever it receives.
  */
 import { Editor } from '@tiptap/core';
+import { ListItem, ListKeymap } from '@tiptap/extension-list';
 import StarterKit from '@tiptap/starter-kit';
 import { cleanPastedHtml } from './paste';
 
@@ -61,6 +62,25 @@ function editLink(editor: Editor): void {
 
 let counter = 0;
 
+// Tab and Shift+Tab move the focus, as everywhere else on the page (no keyboard trap); lists indent with Ctrl/⌘+] and [.
+const FocusFriendlyListItem = ListItem.extend({
+  addKeyboardShortcuts() {
+    return {
+      Enter: () => this.editor.commands.splitListItem(this.name),
+      'Mod-]': () => this.editor.commands.sinkListItem(this.name),
+      'Mod-[': () => this.editor.commands.liftListItem(this.name),
+    };
+  },
+});
+const FocusFriendlyListKeymap = ListKeymap.extend({
+  addKeyboardShortcuts() {
+    const inherited = { ...(this.parent?.() ?? {}) };
+    delete inherited.Tab;
+    delete inherited['Shift-Tab'];
+    return inherited;
+  },
+});
+
 function enhance(textarea: HTMLTextAreaElement): void {
   const form = textarea.form;
   const label = textarea.id ? document.querySelector<HTMLLabelElement>(`label[for="${textarea.id}"]`) : null;
@@ -92,6 +112,8 @@ function enhance(textarea: HTMLTextAreaElement): void {
         strike: false,
         underline: false,
         horizontalRule: false,
+        listItem: false,
+        listKeymap: false,
         link: {
           openOnClick: false,
           autolink: true,
@@ -100,6 +122,8 @@ function enhance(textarea: HTMLTextAreaElement): void {
           isAllowedUri: (url) => SAFE_URL.test(url),
         },
       }),
+      FocusFriendlyListItem,
+      FocusFriendlyListKeymap,
     ],
     editorProps: {
       attributes: {

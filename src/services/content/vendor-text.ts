@@ -17,5 +17,6 @@ md.validateLink = (url: string): boolean => SAFE_LINK.test(url.trim());
 export function vendorTextToHtml(text: string, format: TextFormat): string {
   if (text.trim() === '') return '';
   const html = format === 'markdown' ? md.render(bounded(text, MAX_MARKDOWN_CHARS)) : text;
-  return sanitizeSectionHtml(html).trim();
+  // Editors leave empty paragraphs behind (a trailing one after a list); they show as nothing but a gap.
+  return sanitizeSectionHtml(html).replace(/<p>(?:\s|<br \/>)*<\/p>/g, '').trim();
 }
