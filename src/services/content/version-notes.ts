@@ -3,6 +3,7 @@ import type { StoredSection } from '../../db/schema/content';
 import { readmeToHtml } from '../packages/readme-html';
 import type { ChangelogEntry, ReadmeInfo } from '../packages/readme';
 import { parseChangelogFile } from './changelog-file';
+import { escapeHtml } from './html-sanitizer';
 import { markdownToSafeHtml } from './markdown';
 
 export interface ChangelogFile {
@@ -28,8 +29,11 @@ function entriesHtml(entries: ChangelogEntry[], render: (text: string) => string
   return out;
 }
 
-/** readme.txt first (its `= 1.2 =` entries), else CHANGELOG.md / changelog.txt; for plugins and themes alike. */
-export function versionNotes(version: string, readme: ReadmeInfo | null, file: ChangelogFile | null): VersionNotes {
+/**
+ * readme.txt first (its `= 1.2 =` entries), else CHANGELOG.md / changelog.txt; for plugins and themes alike.
+ * Without a readme description, the main file's `Description:` header (plain text) is the description.
+ */
+export function versionNotes(version: string, readme: ReadmeInfo | null, file: ChangelogFile | null, headerDescription: string | null = null): VersionNotes {
   let entries = entriesHtml(readme?.changelog ?? [], readmeToHtml);
   if (entries.size === 0 && file) {
     entries = entriesHtml(parseChangelogFile(file.text), file.name.toLowerCase().endsWith('.md') ? markdownToSafeHtml : readmeToHtml);
@@ -42,6 +46,8 @@ export function versionNotes(version: string, readme: ReadmeInfo | null, file: C
   }
   if (!sections.some((s) => s.key === 'description') && readme?.shortDescription) {
     sections.unshift({ key: 'description', html: readmeToHtml(readme.shortDescription).trim() });
+  } else if (!sections.some((s) => s.key === 'description') && headerDescription?.trim()) {
+    sections.unshift({ key: 'description', html: `<p>${escapeHtml(headerDescription.trim())}</p>` });
   }
   const notice = readme && Object.hasOwn(readme.upgradeNotice, version) ? readme.upgradeNotice[version]! : '';
   return { changelog: entries.get(version) ?? '', upgradeNotice: notice ? readmeToHtml(notice).trim() : '', sections, entries };
