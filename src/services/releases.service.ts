@@ -250,11 +250,11 @@ function storedReadme(info: PackageInfo): StoredReadme | null {
 
 /** The zip's changelog and notice for its own version, its readme sections as HTML, and entries for older versions that have none. */
 async function recordVersionNotes(db: Db, productId: string, versionId: string, info: PackageInfo): Promise<void> {
-  const notes = versionNotes(info.version, info.readme, info.changelogFile, info.description);
-  const older = (await cq.versionsWithContent(db, productId)).filter((v) => v.versionId !== versionId && v.changelog === null && notes.entries.has(v.version));
+  const older = (await cq.versionsWithContent(db, productId)).filter((v) => v.versionId !== versionId && v.changelog === null);
+  const notes = versionNotes(info.version, info.readme, info.changelogFile, info.description, older.map((v) => v.version));
   await cq.insertVersionContent(db, [
     { versionId, productId, changelog: notes.changelog, upgradeNotice: notes.upgradeNotice, sections: notes.sections },
-    ...older.map((v) => ({ versionId: v.versionId, productId, changelog: notes.entries.get(v.version)! })),
+    ...older.filter((v) => notes.entries.has(v.version)).map((v) => ({ versionId: v.versionId, productId, changelog: notes.entries.get(v.version)! })),
   ]);
 }
 

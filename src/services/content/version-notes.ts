@@ -23,9 +23,10 @@ export interface VersionNotes {
 
 const PER_VERSION = new Set(['changelog', 'upgrade_notice']);
 
-function entriesHtml(entries: ChangelogEntry[], render: (text: string) => string): Map<string, string> {
+/** Only the versions asked for are rendered (rendering is linear but not free on hostile text, and finalize waits for it). */
+function entriesHtml(entries: ChangelogEntry[], render: (text: string) => string, wanted: ReadonlySet<string> | null): Map<string, string> {
   const out = new Map<string, string>();
-  for (const e of entries) if (!out.has(e.version) && e.body.trim() !== '') out.set(e.version, render(e.body).trim());
+  for (const e of entries) if (!out.has(e.version) && e.body.trim() !== '' && (!wanted || wanted.has(e.version))) out.set(e.version, render(e.body).trim());
   return out;
 }
 
@@ -33,10 +34,18 @@ function entriesHtml(entries: ChangelogEntry[], render: (text: string) => string
  * readme.txt first (its `= 1.2 =` entries), else CHANGELOG.md / changelog.txt; for plugins and themes alike.
  * Without a readme description, the main file's `Description:` header (plain text) is the description.
  */
-export function versionNotes(version: string, readme: ReadmeInfo | null, file: ChangelogFile | null, headerDescription: string | null = null): VersionNotes {
-  let entries = entriesHtml(readme?.changelog ?? [], readmeToHtml);
-  if (entries.size === 0 && file) {
-    entries = entriesHtml(parseChangelogFile(file.text), file.name.toLowerCase().endsWith('.md') ? markdownToSafeHtml : readmeToHtml);
+export function versionNotes(
+  version: string,
+  readme: ReadmeInfo | null,
+  file: ChangelogFile | null,
+  headerDescription: string | null = null,
+  /** Older versions whose text is wanted too (those with none yet); null: every entry. */
+  older: readonly string[] | null = null,
+): VersionNotes {
+  const wanted = older ? new Set([version, ...older]) : null;
+  let entries = entriesHtml(readme?.changelog ?? [], readmeToHtml, wanted);
+  if ((readme?.changelog ?? []).length === 0 && file) {
+    entries = entriesHtml(parseChangelogFile(file.text), file.name.toLowerCase().endsWith('.md') ? markdownToSafeHtml : readmeToHtml, wanted);
   }
   const sections: StoredSection[] = [];
   for (const [key, text] of Object.entries(readme?.sections ?? {})) {
