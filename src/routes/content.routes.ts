@@ -125,7 +125,7 @@ export function contentRoutes(s: Services): Router {
       if (!(err instanceof ValidationError)) throw err;
       return renderNotes(req, res, { posted: body, error: err });
     }
-    res.redirect(`/products/${String(req.params.id)}?notice=saved#v-${encodeURIComponent(String(req.params.versionId))}`);
+    res.redirect(`/products/${String(req.params.id)}?notice=saved#notes-${encodeURIComponent(String(req.params.versionId))}`);
   });
 
   /** The vendor's own copy of a verified zip: a 5-minute S3 link, not counted as a customer download. */
