@@ -9,11 +9,13 @@ import { securityHeaders, uploadOriginOf } from './http/middleware/security-head
 import { loadSession, requireUser, verifyCsrf } from './http/middleware/session';
 import { buildAssetManifest, type AssetManifest } from './lib/assets';
 import { accountRoutes } from './routes/account.routes';
+import { clientErrorsApi } from './routes/api/client-errors.api';
 import { licensesApi } from './routes/api/licenses.api';
 import { productsApi } from './routes/api/products.api';
 import { purchaseCodesApi } from './routes/api/purchase-codes.api';
 import { authRoutes } from './routes/auth.routes';
 import { oauthRoutes } from './routes/oauth.routes';
+import { contentRoutes } from './routes/content.routes';
 import { detailsRoutes } from './routes/details.routes';
 import { healthRoutes, type Readiness } from './routes/health.routes';
 import { productRoutes } from './routes/products.routes';
@@ -62,8 +64,12 @@ export function createApp(d: AppDeps): Express {
     if (!file) return next();
     res.sendFile(file, { immutable: true, maxAge: '365d' });
   });
+  // Browsers that ask for /favicon.ico anyway (pages link the fingerprinted SVG) get it instead of a 404.
+  app.get('/favicon.ico', (_req, res) => res.redirect(301, assets.urls['favicon.svg'] ?? '/'));
   app.use(healthRoutes(d.database, d.storage, readiness));
   app.use(requestLog(d.logger));
+
+  app.use(clientErrorsApi(d.services)); // its own 8 KB text parser, so it comes before the app's
 
   // Release zips go straight to S3; 1 MB (nginx's client_max_body_size) carries three 100,000-character product fields.
   app.use(express.json({ limit: BODY_LIMITS.json }));
@@ -85,6 +91,7 @@ export function createApp(d: AppDeps): Express {
   app.use(requireUser);
   app.use(productRoutes(d.services, publicUrl));
   app.use(releaseRoutes(d.services, publicUrl));
+  app.use(contentRoutes(d.services));
   app.use(purchaseCodeRoutes(d.services));
   app.use(accountRoutes(d.services));
 

@@ -4,6 +4,8 @@ import type { Storage } from '../adapters/storage/storage';
 import type { Config } from '../config';
 import type { Database } from '../db/client';
 import type { Logger } from '../logger';
+import { ClientErrorsService } from './client-errors.service';
+import { ContentService } from './content/content.service';
 import { clientSnippet, renderClientFile } from './client-files.service';
 import { DownloadTokens } from './licensing/download-token.codec';
 import { DownloadsService } from './licensing/downloads.service';
@@ -60,6 +62,8 @@ export function createServices(d: ServiceDeps) {
     oauth: new OAuthService(users, config.oauth),
     products,
     releases,
+    content: new ContentService(db, products, onProductChanged),
+    clientErrors: new ClientErrorsService(logger),
     catalog,
     checkins,
     updates: new UpdatesService(catalog, tokens, checkins, config.publicUrl),

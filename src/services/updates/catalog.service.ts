@@ -4,8 +4,9 @@ import { HotCache } from '../../adapters/cache/hot.cache';
 import { GONE, ReadThroughCache } from '../../adapters/cache/read-through.cache';
 import type { Database, Db } from '../../db/client';
 import { catalogProduct, catalogProductRevision, catalogVersion, catalogVersionRefs, type CatalogVersionRow } from '../../db/queries/catalog.queries';
+import { productSectionsOf, readyVersionContent } from '../../db/queries/content.queries';
 import * as lq from '../../db/queries/licensing.queries';
-import type { StoredReadme } from '../../db/schema';
+import type { StoredReadme, StoredSection } from '../../db/schema';
 import { sha256Hex } from '../../lib/crypto';
 import { isUuid } from '../../lib/validation';
 import type { Logger } from '../../logger';
@@ -42,6 +43,17 @@ export interface ProductSnapshot {
   icons: { '1x': string | null; '2x': string | null };
   live: VersionMeta | null;
   versions: VersionRef[];
+  /** Sanitized HTML from the content tables: loaded with the snapshot, so no update check queries for it. */
+  content?: SnapshotContent;
+}
+
+export interface SnapshotContent {
+  /** The vendor's own sections (dashboard or API); null when never edited. */
+  sections: StoredSection[] | null;
+  /** The live version's readme sections, converted at upload; null for versions from before that. */
+  liveSections: StoredSection[] | null;
+  /** Every ready version's changelog and upgrade notice. */
+  notes: { versionId: string; version: string; changelog: string; upgradeNotice: string }[];
 }
 
 /** Where writes are announced to the other app servers. */
@@ -180,7 +192,12 @@ export class Catalog {
   private async loadProduct(id: string): Promise<ProductSnapshot | null> {
     const p = await catalogProduct(this.db, id);
     if (!p) return null;
-    const [refs, live] = await Promise.all([catalogVersionRefs(this.db, id), p.liveVersionId ? this.version(id, p.liveVersionId) : null]);
+    const [refs, live, notes, sections] = await Promise.all([
+      catalogVersionRefs(this.db, id),
+      p.liveVersionId ? this.version(id, p.liveVersionId) : null,
+      readyVersionContent(this.db, id),
+      productSectionsOf(this.db, id),
+    ]);
     return {
       id: p.id,
       type: p.type,
@@ -198,6 +215,11 @@ export class Catalog {
       icons: { '1x': p.icon1x, '2x': p.icon2x },
       live,
       versions: refs.map((r) => ({ id: r.id, version: r.version, releasedAt: r.releasedAt.getTime() })),
+      content: {
+        sections,
+        liveSections: notes.find((n) => n.versionId === p.liveVersionId)?.sections ?? null,
+        notes: notes.map((n) => ({ versionId: n.versionId, version: n.version, changelog: n.changelog, upgradeNotice: n.upgradeNotice })),
+      },
     };
   }
 
