@@ -13,6 +13,7 @@ import { accountRoutes } from './routes/account.routes';
 import { licensesApi } from './routes/api/licenses.api';
 import { productsApi } from './routes/api/products.api';
 import { purchaseCodesApi } from './routes/api/purchase-codes.api';
+import { webhooksApi } from './routes/api/webhooks.api';
 import { authRoutes } from './routes/auth.routes';
 import { oauthRoutes } from './routes/oauth.routes';
 import { detailsRoutes } from './routes/details.routes';
@@ -73,7 +74,7 @@ export function createApp(d: AppDeps): Express {
   // /api never falls through to the cookie-and-CSRF page stack.
   const api = express.Router();
   api.use('/v1', licensesApi(d.services));
-  api.use('/v1', requireApiKey(d.services.users), productsApi(d.services, publicUrl), purchaseCodesApi(d.services));
+  api.use('/v1', requireApiKey(d.services.users), productsApi(d.services, publicUrl), purchaseCodesApi(d.services), webhooksApi(d.services));
   api.use(notFound);
   app.use('/api', api);
   app.use(detailsRoutes(d.services)); // public and cookie-free: WordPress shows it in an iframe
