@@ -21,6 +21,7 @@ import { healthRoutes, type Readiness } from './routes/health.routes';
 import { productRoutes } from './routes/products.routes';
 import { purchaseCodeRoutes } from './routes/purchase-codes.routes';
 import { releaseRoutes } from './routes/releases.routes';
+import { notificationRoutes } from './routes/notifications.routes';
 import type { Runtime } from './runtime';
 
 /** What the app is built from: an open runtime, plus what the server or a test decides. */
@@ -89,6 +90,7 @@ export function createApp(d: AppDeps): Express {
   app.use(releaseRoutes(d.services, publicUrl));
   app.use(purchaseCodeRoutes(d.services));
   app.use(accountRoutes(d.services));
+  app.use(notificationRoutes(d.services));
 
   app.use(notFound);
   app.use(errorHandler(d.logger));
