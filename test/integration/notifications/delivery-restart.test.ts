@@ -83,4 +83,28 @@ describe.each(DB_KINDS)('notification delivery survives a killed app server (%s)
     expect(d).toMatchObject({ status: 'delivered', attempts: 2, statusCode: 200 });
     expect(rx.received).toHaveLength(2);
   }, 300_000);
+
+  test('killed (kill -9) after the outbox write, before the worker looked at it → delivered once after restart', async () => {
+    await stopServer(server);
+    // A worker that looks only at start and then once a minute: the event waits in the outbox.
+    server = startServer({ ...env, WEBHOOK_POLL_MS: '60000' });
+    let base = await listeningUrl(server);
+    const vendor = await newVendor({ url: base } as TestApp);
+    const product = await api(base, vendor.key, 'POST', '/api/v1/products', { type: 'plugin', slug: 'outbox-notify', name: 'Outbox Notify' });
+    const ep = await api(base, vendor.key, 'POST', '/api/v1/webhooks', { url: rx.url, kind: 'webhook', events: ['code.revoked'] });
+    const [code] = await createCodes({ url: base } as TestApp, vendor, product.json.id);
+    const before = rx.received.length;
+    expect((await api(base, vendor.key, 'PATCH', `/api/v1/purchase-codes/${code}`, { revoked: true })).status).toBe(200);
+    const killed = exited(server.child);
+    server.child.kill('SIGKILL');
+    await killed;
+    expect(rx.received.length).toBe(before);
+
+    server = startServer(env);
+    base = await listeningUrl(server);
+    const got = await rx.waitFor((r) => r.json?.type === 'code.revoked', 60_000);
+    expect(new Webhook(ep.json.secret).verify(got.body, got.headers as Record<string, string>)).toMatchObject({ data: { code: { code } } });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(rx.received.filter((r) => r.json?.type === 'code.revoked')).toHaveLength(1);
+  }, 300_000);
 });

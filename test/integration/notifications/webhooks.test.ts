@@ -1,4 +1,6 @@
+import { and, eq } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
+import { events } from '../../../src/db/schema';
 import { EVENT_TYPES } from '../../../src/services/events/event-types';
 import { api } from '../../support/api-client';
 import { startTestApp, type TestApp } from '../../support/app';
@@ -185,6 +187,25 @@ describe.each(DB_KINDS)('notifications: signed webhooks, Slack and Discord (%s)'
     } finally {
       await all.stop();
     }
+  });
+
+  test('under concurrent downloads the limit events are recorded exactly once', async () => {
+    const v = await newVendor(app);
+    const p = await productWithReleases(app, v, { slug: 'wh-race', versions: ['1.0'] });
+    const [byDownloads] = await createCodes(app, v, p.id, { maxDownloads: 3 });
+    const [bySites] = await createCodes(app, v, p.id, { maxSites: 2 });
+    const urlFor = async (code: string, site: string) => (await updateCheck(app, p.id, { license: code, installed_version: '0.9', domain: `https://${site}` })).json.download_url as string;
+    const dl = await Promise.all(Array.from({ length: 12 }, () => urlFor(byDownloads!, 'one-shop.com')));
+    const dlStatus = (await Promise.all(dl.map((u) => fetch(u, { redirect: 'manual' })))).map((r) => r.status);
+    expect(dlStatus.filter((s) => s === 302)).toHaveLength(3);
+    const sites = await Promise.all(Array.from({ length: 8 }, (_, i) => urlFor(bySites!, `race-${i}.com`)));
+    const siteStatus = (await Promise.all(sites.map((u) => fetch(u, { redirect: 'manual' })))).map((r) => r.status);
+    expect(siteStatus.filter((s) => s === 302)).toHaveLength(2);
+    const of = async (type: string) => (await app.runtime.database.db.select().from(events).where(and(eq(events.productId, p.id), eq(events.type, type)))).map((e) => e.data as any);
+    expect((await of('code.download_limit_reached')).map((d) => d.code.code)).toEqual([byDownloads]);
+    expect((await of('site_limit.reached')).map((d) => d.code.code)).toEqual([bySites]);
+    expect((await of('site.activated')).filter((d) => d.code.code === bySites)).toHaveLength(2);
+    expect((await of('site.activated')).filter((d) => d.code.code === byDownloads)).toHaveLength(1);
   });
 
   test("a vendor never sees or touches another vendor's endpoints, deliveries or events", async () => {

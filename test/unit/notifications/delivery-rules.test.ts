@@ -2,7 +2,7 @@ import { Webhook } from 'standardwebhooks';
 import { isPublicAddress } from '../../../src/services/notifications/address-guard';
 import { discordBody, requestFor, slackBody } from '../../../src/services/notifications/payloads';
 import { isRetryableStatus, retryDelayMs } from '../../../src/services/notifications/retry-policy';
-import { parseRetryAfter } from '../../../src/services/notifications/webhook-sender';
+import { parseRetryAfter, sendWebhook } from '../../../src/services/notifications/webhook-sender';
 
 test('only public unicast addresses pass the SSRF guard', () => {
   for (const a of ['127.0.0.1', '127.8.9.10', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '224.0.0.1', '255.255.255.255', '::1', '::', 'fe80::1', 'fd00:ec2::254', 'fc00::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1', 'not-an-ip']) {
@@ -46,4 +46,13 @@ test('Slack escapes its control characters; Discord never mentions anyone', () =
   expect(d.allowed_mentions.parse).toEqual([]);
   expect(d.embeds[0]).toMatchObject({ title: 'Acme <SEO> 2.1 was published', url: 'https://wharf.test/products/p1', timestamp: payload.timestamp });
   expect(discordBody({ ...payload, data: { product: { name: 'x'.repeat(500) } } }, 'https://w').embeds[0]!.title.length).toBe(256);
+});
+
+test('the sender refuses http in production, other schemes, and private literals before connecting', async () => {
+  const opts = { timeoutMs: 1000, allowPrivate: false, httpsOnly: true };
+  const http = await sendWebhook('http://93.184.216.34/h', '{}', {}, opts);
+  expect(http).toMatchObject({ statusCode: null, errorFinal: true, error: expect.stringContaining('https only in production') });
+  expect(await sendWebhook('file:///etc/passwd', '{}', {}, { ...opts, httpsOnly: false })).toMatchObject({ errorFinal: true });
+  expect(await sendWebhook('https://169.254.169.254/latest/meta-data/', '{}', {}, opts)).toMatchObject({ errorFinal: true, error: expect.stringContaining('refused to connect to 169.254.169.254') });
+  expect(await sendWebhook('https://[::ffff:7f00:1]/h', '{}', {}, opts)).toMatchObject({ errorFinal: true, error: expect.stringContaining('refused to connect') });
 });
