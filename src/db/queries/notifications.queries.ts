@@ -176,3 +176,14 @@ export async function recordExpiringCodes(db: Db): Promise<number> {
     returning 1`);
   return rowsOf(result).length;
 }
+
+/** The delivery log keeps finished deliveries (and their attempts) this many days. */
+export async function purgeFinishedDeliveries(db: Db, olderThanDays: number): Promise<number> {
+  const rows = await db.execute(sql`delete from webhook_deliveries where status <> 'pending' and finished_at < now() - ${olderThanDays} * interval '1 day' returning 1`);
+  return rowsOf(rows).length;
+}
+
+export async function countEndpoints(db: Db, userId: string): Promise<number> {
+  const rows = rowsOf<{ n: number | string }>(await db.execute(sql`select count(*) as n from webhook_endpoints where user_id = ${userId}::uuid`));
+  return Number(rows[0]?.n ?? 0);
+}

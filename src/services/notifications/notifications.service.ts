@@ -23,6 +23,9 @@ export const KINDS: readonly EndpointKind[] = ['webhook', 'slack', 'discord'];
 const BATCH = 10;
 /** code.expiring is looked for this often (and at start); the notice table makes it once per code. */
 const EXPIRING_EVERY_MS = 10 * 60_000;
+/** Finished deliveries stay in the log this long. */
+const LOG_DAYS = 30;
+export const MAX_ENDPOINTS = 50;
 
 export interface EndpointInput {
   url?: unknown;
@@ -80,6 +83,7 @@ export class NotificationsService {
       }
     }
     if (Object.keys(fields).length) throw new ValidationError('Please correct the highlighted fields.', fields);
+    if ((await nq.countEndpoints(this.db, userId)) >= MAX_ENDPOINTS) throw new ValidationError(`You have ${MAX_ENDPOINTS} endpoints, the most Wharf keeps; delete one first.`, { url: `At most ${MAX_ENDPOINTS} endpoints.` });
     const secret = kind === 'webhook' ? `whsec_${crypto.randomBytes(24).toString('base64')}` : null;
     const endpoint = await nq.insertEndpoint(this.db, { userId, kind: kind!, url: url!, secret, events: events as EventType[], productIds });
     return { endpoint, secret };
@@ -189,6 +193,7 @@ export class NotificationsService {
     if (now - this.lastExpiring >= EXPIRING_EVERY_MS) {
       this.lastExpiring = now;
       await this.recordExpiringCodes();
+      await nq.purgeFinishedDeliveries(this.db, LOG_DAYS);
     }
     const dispatched = await nq.dispatchEvents(this.db, 100);
     const due = await nq.claimDue(this.db, BATCH, this.leaseMs());
