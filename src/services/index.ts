@@ -68,7 +68,7 @@ export function createServices(d: ServiceDeps) {
     licenses: new LicensesService(db, onCodeChanged),
     purchaseCodes: new PurchaseCodesService(db, products, onCodeChanged),
     apiLimits: { updates: perMinute(config.rateLimits.updatesPerMinute), licenses: perMinute(config.rateLimits.licensesPerMinute) },
-    notifications: new NotificationsService(db, products, config.webhooks, config.publicUrl, logger),
+    notifications: new NotificationsService(db, products, config.webhooks, config.publicUrl, d.secretKey, logger),
     clientFiles: { render: renderClientFile, snippet: clientSnippet },
   };
 }

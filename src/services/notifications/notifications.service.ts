@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { Db } from '../../db/client';
 import * as nq from '../../db/queries/notifications.queries';
+import { SealedBox } from '../../lib/crypto';
 import { NotFoundError, ValidationError, type FieldErrors } from '../../lib/errors';
 import { controlCharProblem, isUuid } from '../../lib/validation';
 import type { Logger } from '../../logger';
@@ -48,14 +49,31 @@ export class NotificationsService {
   private running: Promise<void> | undefined;
   private stopped = true;
   private lastExpiring = 0;
+  private readonly box: SealedBox;
 
   constructor(
     private readonly db: Db,
     private readonly products: ProductsService,
     private readonly settings: WebhookSettings,
     private readonly publicUrl: string,
+    secretKey: string,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.box = new SealedBox(secretKey, 'webhook endpoints');
+  }
+
+  /** Rows leave the service with the URL readable and the signing secret left out (it is shown once, at creation). */
+  private view(row: nq.EndpointRow): nq.EndpointRow {
+    return { ...row, url: this.unseal(row.url) ?? '(unreadable: SECRET_KEY changed since it was added; delete and add it again)', secret: null };
+  }
+
+  private unseal(sealed: string): string | null {
+    try {
+      return this.box.open(sealed);
+    } catch {
+      return null;
+    }
+  }
 
   // ——— endpoints (every call scoped to the vendor) ———
 
@@ -85,18 +103,19 @@ export class NotificationsService {
     if (Object.keys(fields).length) throw new ValidationError('Please correct the highlighted fields.', fields);
     if ((await nq.countEndpoints(this.db, userId)) >= MAX_ENDPOINTS) throw new ValidationError(`You have ${MAX_ENDPOINTS} endpoints, the most Wharf keeps; delete one first.`, { url: `At most ${MAX_ENDPOINTS} endpoints.` });
     const secret = kind === 'webhook' ? `whsec_${crypto.randomBytes(24).toString('base64')}` : null;
-    const endpoint = await nq.insertEndpoint(this.db, { userId, kind: kind!, url: url!, secret, events: events as EventType[], productIds });
-    return { endpoint, secret };
+    // Slack and Discord URLs are bearer secrets like the signing secret: both are stored sealed.
+    const endpoint = await nq.insertEndpoint(this.db, { userId, kind: kind!, url: this.box.seal(url!), secret: secret && this.box.seal(secret), events: events as EventType[], productIds });
+    return { endpoint: this.view(endpoint), secret };
   }
 
-  list(userId: string): Promise<nq.EndpointRow[]> {
-    return nq.listEndpoints(this.db, userId);
+  async list(userId: string): Promise<nq.EndpointRow[]> {
+    return (await nq.listEndpoints(this.db, userId)).map((r) => this.view(r));
   }
 
   async get(userId: string, id: string): Promise<nq.EndpointRow> {
     const row = isUuid(id) ? await nq.findEndpoint(this.db, userId, id) : undefined;
     if (!row) throw new NotFoundError('No such notification endpoint');
-    return row;
+    return this.view(row);
   }
 
   async remove(userId: string, id: string): Promise<void> {
@@ -214,8 +233,12 @@ export class NotificationsService {
   }
 
   private async deliver(d: nq.ClaimedDelivery): Promise<void> {
-    const { body, headers } = requestFor(d.kind, d.secret, d.id, d.payload, this.publicUrl);
-    const res = await sendWebhook(d.url, body, headers, this.settings);
+    const url = this.unseal(d.url);
+    const secret = d.secret === null ? null : this.unseal(d.secret);
+    const { body, headers } = url && (d.kind !== 'webhook' || secret) ? requestFor(d.kind, secret, d.id, d.payload, this.publicUrl) : { body: '', headers: {} };
+    const res: SendResult = url && body
+      ? await sendWebhook(url, body, headers, this.settings)
+      : { statusCode: null, error: 'the endpoint cannot be read: SECRET_KEY changed since it was added', errorFinal: true, durationMs: 0, snippet: null, retryAfterMs: null };
     const outcome = this.judge(d, res);
     const { disabled } = await nq.recordOutcome(this.db, outcome, DISABLE_AFTER_FAILURES);
     const log = { deliveryId: d.id, endpointId: d.endpointId, event: d.eventType, attempt: d.attempts, status: res.statusCode, ms: res.durationMs, result: outcome.result };

@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
-import { events } from '../../../src/db/schema';
+import { events, webhookEndpoints } from '../../../src/db/schema';
 import { EVENT_TYPES } from '../../../src/services/events/event-types';
 import { api } from '../../support/api-client';
 import { startTestApp, type TestApp } from '../../support/app';
@@ -55,6 +55,12 @@ describe.each(DB_KINDS)('notifications: signed webhooks, Slack and Discord (%s)'
     const list = await api(app.url, v.key, 'GET', '/api/v1/webhooks');
     expect(list.json.webhooks).toEqual([expect.objectContaining({ id: created.json.id, kind: 'webhook', url: rx.url, events: ['release.published'], productIds: [p.id], disabled: false })]);
     expect(list.text).not.toContain('whsec_');
+    // Stored sealed (AES-GCM under a key derived from SECRET_KEY): a database dump alone reveals neither.
+    const [stored] = await app.runtime.database.db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, created.json.id));
+    expect(stored!.url).toMatch(/^v1:/);
+    expect(stored!.secret).toMatch(/^v1:/);
+    expect(JSON.stringify(stored)).not.toContain(created.json.secret.slice(6));
+    expect(JSON.stringify(stored)).not.toContain('localhost');
 
     const finalized = Date.now();
     expect((await release(app, v, p.id, pluginZip('wh-pub', '1.0'))).status).toBe(201);

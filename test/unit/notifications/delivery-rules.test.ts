@@ -1,4 +1,5 @@
 import { Webhook } from 'standardwebhooks';
+import { SealedBox } from '../../../src/lib/crypto';
 import { isPublicAddress } from '../../../src/services/notifications/address-guard';
 import { discordBody, requestFor, slackBody } from '../../../src/services/notifications/payloads';
 import { isRetryableStatus, retryDelayMs } from '../../../src/services/notifications/retry-policy';
@@ -55,4 +56,14 @@ test('the sender refuses http in production, other schemes, and private literals
   expect(await sendWebhook('file:///etc/passwd', '{}', {}, { ...opts, httpsOnly: false })).toMatchObject({ errorFinal: true });
   expect(await sendWebhook('https://169.254.169.254/latest/meta-data/', '{}', {}, opts)).toMatchObject({ errorFinal: true, error: expect.stringContaining('refused to connect to 169.254.169.254') });
   expect(await sendWebhook('https://[::ffff:7f00:1]/h', '{}', {}, opts)).toMatchObject({ errorFinal: true, error: expect.stringContaining('refused to connect') });
+});
+
+test('sealed values open with the same SECRET_KEY only, and are never the same twice', () => {
+  const a = new SealedBox('k'.repeat(40), 'webhook endpoints');
+  const sealed = a.seal('https://hooks.slack.com/services/T/B/x');
+  expect(sealed).not.toContain('hooks.slack.com');
+  expect(a.seal('https://hooks.slack.com/services/T/B/x')).not.toBe(sealed);
+  expect(a.open(sealed)).toBe('https://hooks.slack.com/services/T/B/x');
+  expect(() => new SealedBox('j'.repeat(40), 'webhook endpoints').open(sealed)).toThrow();
+  expect(() => new SealedBox('k'.repeat(40), 'other purpose').open(sealed)).toThrow();
 });
