@@ -1,8 +1,7 @@
 import path from 'node:path';
-import type { RequestListener } from 'node:http';
 import express, { type Express } from 'express';
 import { errorHandler, notFound } from './http/error-handler';
-import { fastPath } from './http/fast-path';
+import { fastPath, type RequestHandler } from './http/fast-path';
 import { BODY_LIMITS, clientIp } from './http/wire';
 import { requireApiKey } from './http/middleware/api-auth';
 import { requestLog } from './http/middleware/request-log';
@@ -98,6 +97,6 @@ export function createApp(d: AppDeps): Express {
 }
 
 /** What the HTTP server runs: the update-check fast path in front of the Express app. */
-export function createRequestHandler(d: AppDeps): RequestListener {
+export function createRequestHandler(d: AppDeps): RequestHandler {
   return fastPath(d.services, { trustProxy: d.config.trustProxy, logger: d.logger }, createApp(d));
 }
