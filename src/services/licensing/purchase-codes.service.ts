@@ -74,14 +74,14 @@ export class PurchaseCodesService {
       const inserted = await lq.insertCodes(
         t,
         Array.from({ length: v.count }, () => ({
-        productId: product.id,
-        code: generateCode(),
-        expiresOn: v.expiresAt,
-        maxDownloads: v.maxDownloads,
-        maxSites: v.maxSites,
-        note: v.note,
-        batchId,
-      })),
+          productId: product.id,
+          code: generateCode(),
+          expiresOn: v.expiresAt,
+          maxDownloads: v.maxDownloads,
+          maxSites: v.maxSites,
+          note: v.note,
+          batchId,
+        })),
       );
       // A batch is one event.
       await recordEvent(t, {
