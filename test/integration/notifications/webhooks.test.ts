@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { and, eq } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import { events, webhookEndpoints } from '../../../src/db/schema';
@@ -269,8 +270,15 @@ describe.each(DB_KINDS)('notifications: signed webhooks, Slack and Discord (%s)'
 describe.each(DB_KINDS)('notifications: the SSRF guard (%s)', (db) => {
   let app: TestApp;
   let rx: WebhookReceiver;
+  const log: string[] = [];
   beforeAll(async () => {
-    app = await startTestApp({ db, env: { WEBHOOK_RETRY_BASE_MS: '200', WEBHOOK_POLL_MS: '100' } });
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        log.push(chunk.toString('utf8'));
+        done();
+      },
+    });
+    app = await startTestApp({ db, env: { WEBHOOK_RETRY_BASE_MS: '200', WEBHOOK_POLL_MS: '100', LOG_LEVEL: 'trace' }, logTo: sink });
     rx = await WebhookReceiver.start();
   });
   afterAll(async () => {
@@ -292,5 +300,14 @@ describe.each(DB_KINDS)('notifications: the SSRF guard (%s)', (db) => {
     expect(d.attempts).toBe(1); // refused for good, not retried
     expect(d.error).toMatch(/refused to connect to (127\.0\.0\.1|::1)/);
     expect(rx.received).toHaveLength(0);
+
+    // Neither the signing secret nor a Slack-style URL (a bearer secret) reaches the log.
+    const slack = await api(app.url, v.key, 'POST', '/api/v1/webhooks', { url: `${rx.url}/services/T0001/B0001/SlackSecretToken42`, kind: 'slack', events: ['code.created'] });
+    expect((await api(app.url, v.key, 'POST', `/api/v1/webhooks/${slack.json.id}/test`)).status).toBe(202);
+    await until(async () => (await deliveriesOf(app, v, slack.json.id)).find((x) => x.status === 'failed'));
+    const all = log.join('');
+    expect(all).toContain('notifications: attempt failed');
+    expect(all).not.toContain(ep.json.secret.slice(6));
+    expect(all).not.toContain('SlackSecretToken42');
   });
 });
