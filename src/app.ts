@@ -13,6 +13,7 @@ import { clientErrorsApi } from './routes/api/client-errors.api';
 import { licensesApi } from './routes/api/licenses.api';
 import { productsApi } from './routes/api/products.api';
 import { purchaseCodesApi } from './routes/api/purchase-codes.api';
+import { webhooksApi } from './routes/api/webhooks.api';
 import { authRoutes } from './routes/auth.routes';
 import { oauthRoutes } from './routes/oauth.routes';
 import { contentRoutes } from './routes/content.routes';
@@ -21,6 +22,7 @@ import { healthRoutes, type Readiness } from './routes/health.routes';
 import { productRoutes } from './routes/products.routes';
 import { purchaseCodeRoutes } from './routes/purchase-codes.routes';
 import { releaseRoutes } from './routes/releases.routes';
+import { notificationRoutes } from './routes/notifications.routes';
 import type { Runtime } from './runtime';
 
 /** What the app is built from: an open runtime, plus what the server or a test decides. */
@@ -78,7 +80,7 @@ export function createApp(d: AppDeps): Express {
   // /api never falls through to the cookie-and-CSRF page stack.
   const api = express.Router();
   api.use('/v1', licensesApi(d.services));
-  api.use('/v1', requireApiKey(d.services.users), productsApi(d.services, publicUrl), purchaseCodesApi(d.services));
+  api.use('/v1', requireApiKey(d.services.users), productsApi(d.services, publicUrl), purchaseCodesApi(d.services), webhooksApi(d.services));
   api.use(notFound);
   app.use('/api', api);
   app.use(detailsRoutes(d.services)); // public and cookie-free: WordPress shows it in an iframe
@@ -94,6 +96,7 @@ export function createApp(d: AppDeps): Express {
   app.use(contentRoutes(d.services));
   app.use(purchaseCodeRoutes(d.services));
   app.use(accountRoutes(d.services));
+  app.use(notificationRoutes(d.services));
 
   app.use(notFound);
   app.use(errorHandler(d.logger));

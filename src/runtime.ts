@@ -83,6 +83,8 @@ export async function openRuntime(config: Config, logger: Logger, opts: { migrat
     // Services define their job queues while being created; workers start once all are defined.
     await jobs.start();
     services.checkins.start();
+    // Notification delivery: every app server works the outbox (rows are leased, SKIP LOCKED).
+    services.notifications.start();
     // Every minute (on every server; each task is safe to run concurrently): verifications a crash left
     // unfinished, expired upload slots and their objects, expired sessions, stale login counters.
     const sweep = () => {
@@ -106,6 +108,7 @@ export async function openRuntime(config: Config, logger: Logger, opts: { migrat
       ...(embedded ? { embeddedS3: embedded } : {}),
       close: async () => {
         clearInterval(sweeper);
+        await services.notifications.stop();
         await jobs.stop();
         services.catalog.stop();
         await services.releases.idle();

@@ -21,6 +21,7 @@ import { AuthService } from './auth.service';
 import { OAuthService } from './oauth.service';
 import { SessionsService } from './sessions.service';
 import { UsersService } from './users.service';
+import { NotificationsService } from './notifications/notifications.service';
 
 export interface ServiceDeps {
   config: Config;
@@ -71,6 +72,7 @@ export function createServices(d: ServiceDeps) {
     licenses: new LicensesService(db, onCodeChanged),
     purchaseCodes: new PurchaseCodesService(db, products, onCodeChanged),
     apiLimits: { updates: perMinute(config.rateLimits.updatesPerMinute), licenses: perMinute(config.rateLimits.licensesPerMinute) },
+    notifications: new NotificationsService(db, products, config.webhooks, config.publicUrl, d.secretKey, logger),
     clientFiles: { render: renderClientFile, snippet: clientSnippet },
   };
 }

@@ -15,6 +15,8 @@ import type { ProductsService } from './products.service';
 import { releaseKey, uploadKey } from './releases/keys';
 import { ReleaseVerifier } from './releases/release-verifier';
 import { sweepExpiredUploads } from './releases/upload-sweeper';
+import { recordEvent } from './events/event-outbox';
+import { productRef } from './events/event-data';
 
 export type Version = q.VersionRow;
 
@@ -93,7 +95,7 @@ export class ReleasesService {
     if (!uploaded) throw new ValidationError('No file arrived in storage for this upload; upload the zip again.');
     if (uploaded.size > this.limits.maxBytes) {
       const reasons = [`The zip is ${formatMb(uploaded.size)}; the limit is ${formatMb(this.limits.maxBytes)}.`];
-      await this.refuse(upload, reasons);
+      await this.refuse(product, upload, reasons, null);
       throw new PackageRejectedError(reasons);
     }
     // Freeze the bytes first (a server-side copy to a key no policy names): what is inspected is what is released.
@@ -124,7 +126,7 @@ export class ReleasesService {
       }
     } catch (err) {
       await dropCopy();
-      if (err instanceof PackageRejectedError) await this.refuse(upload, err.reasons);
+      if (err instanceof PackageRejectedError) await this.refuse(product, upload, err.reasons, null);
       throw err;
     }
 
@@ -209,8 +211,13 @@ export class ReleasesService {
     return this.storage.presignGet(version.s3Key, { expiresSeconds: 300, filename: `${product.slug}.${version.version}.zip` });
   }
 
-  private async refuse(upload: q.UploadRow, reasons: string[]): Promise<void> {
-    await q.claimUpload(this.db, upload.id, 'refused', reasons);
+  private async refuse(product: q.ProductRow, upload: q.UploadRow, reasons: string[], version: string | null): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const t = tx as unknown as Db;
+      if (await q.claimUpload(t, upload.id, 'refused', reasons)) {
+        await recordEvent(t, { userId: product.userId, productId: product.id, type: 'release.refused', data: { product: productRef(product), version, reasons } });
+      }
+    });
     await this.storage.delete(upload.s3Key).catch((err) => this.logger.warn({ err, key: upload.s3Key }, 'storage: could not delete refused object'));
     this.logger.info({ uploadId: upload.id, reasons }, 'release: refused');
   }

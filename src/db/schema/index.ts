@@ -3,3 +3,4 @@ export * from './products';
 export * from './licensing';
 export * from './events';
 export * from './content';
+export * from './notifications';
