@@ -94,7 +94,8 @@ test('a zip whose headers carry javascript: URLs and whose readme carries script
   const j = res.json;
   expect(j).not.toHaveProperty('author_homepage');
   expect(j.homepage).toBe(`${app.url}/details/${id}`);
-  expect(j.upgrade_notice).toBe('Back up first.');
+  // Markdown, as wordpress.org renders upgrade notices; raw HTML stays visible text, never markup.
+  expect(j.upgrade_notice).toBe('<p>&lt;script&gt;alert(document.cookie)&lt;/script&gt;&lt;b onmouseover="alert(1)"&gt;Back up&lt;/b&gt; first.</p>');
   expect(j.author).toBe('&lt;img src=x onerror=alert(3)&gt;Mallory');
   // The hostile text is still there, as text: escaped, and the Markdown link left unlinked.
   expect(res.text).not.toMatch(/<script|<img |<a [^>]*javascript/i);

@@ -25,7 +25,7 @@ test('plugin JSON carries every field plugin-update-checker v5 reads, with the r
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^application\/json/);
   const j = res.json;
-  expect(j).toMatchObject({ name: 'Product acme-seo', slug: 'acme-seo', version: '1.1', homepage: 'https://acme.test/p', requires: '5.8', tested: '6.4', requires_php: '7.4', author: 'Acme', upgrade_notice: 'Upgrade for speed.' });
+  expect(j).toMatchObject({ name: 'Product acme-seo', slug: 'acme-seo', version: '1.1', homepage: 'https://acme.test/p', requires: '5.8', tested: '6.4', requires_php: '7.4', author: 'Acme', upgrade_notice: '<p>Upgrade for speed.</p>' });
   for (const k of ['name', 'slug', 'version', 'download_url', 'homepage', 'requires', 'tested', 'requires_php', 'last_updated', 'upgrade_notice', 'author']) expect(typeof j[k]).toBe('string');
   expect(Object.keys(j.sections).slice(0, 3)).toEqual(['description', 'installation', 'changelog']);
   expect(j.sections.description).toContain('<strong>best</strong>');
