@@ -12,6 +12,7 @@ import { buildAssetManifest, type AssetManifest } from './lib/assets';
 import { accountRoutes } from './routes/account.routes';
 import { licensesApi } from './routes/api/licenses.api';
 import { productsApi } from './routes/api/products.api';
+import { analyticsApi } from './routes/api/analytics.api';
 import { purchaseCodesApi } from './routes/api/purchase-codes.api';
 import { authRoutes } from './routes/auth.routes';
 import { oauthRoutes } from './routes/oauth.routes';
@@ -73,7 +74,7 @@ export function createApp(d: AppDeps): Express {
   // /api never falls through to the cookie-and-CSRF page stack.
   const api = express.Router();
   api.use('/v1', licensesApi(d.services));
-  api.use('/v1', requireApiKey(d.services.users), productsApi(d.services, publicUrl), purchaseCodesApi(d.services));
+  api.use('/v1', requireApiKey(d.services.users), productsApi(d.services, publicUrl), purchaseCodesApi(d.services), analyticsApi(d.services));
   api.use(notFound);
   app.use('/api', api);
   app.use(detailsRoutes(d.services)); // public and cookie-free: WordPress shows it in an iframe

@@ -43,6 +43,7 @@ const schema = z.object({
   RATE_LIMIT_LICENSES_PER_MINUTE: int(0, 100_000).default(30),
   SHUTDOWN_TIMEOUT_MS: int(0, 600000).default(15000),
   CHECKIN_FLUSH_MS: int(50, 600000).default(2000),
+  CHECKIN_RETENTION_DAYS: int(1, 3650).default(90),
 
   GITHUB_CLIENT_ID: z.string().optional(),
   GITHUB_CLIENT_SECRET: z.string().optional(),
@@ -97,6 +98,8 @@ export interface Config {
   rateLimits: { updatesPerMinute: number; licensesPerMinute: number };
   shutdownTimeoutMs: number;
   checkinFlushMs: number;
+  /** Raw check-ins older than this are dropped, a month partition at a time; rollups are kept. */
+  checkinRetentionDays: number;
   /** Sign-in with a provider is offered only when its client id and secret are both set. */
   oauth: { github: OAuthProviderConfig | undefined; bitbucket: OAuthProviderConfig | undefined };
 }
@@ -169,6 +172,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     rateLimits: { updatesPerMinute: e.RATE_LIMIT_UPDATES_PER_MINUTE, licensesPerMinute: e.RATE_LIMIT_LICENSES_PER_MINUTE },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     checkinFlushMs: e.CHECKIN_FLUSH_MS,
+    checkinRetentionDays: e.CHECKIN_RETENTION_DAYS,
     oauth: {
       github: oauthProvider('GITHUB', e.GITHUB_CLIENT_ID, e.GITHUB_CLIENT_SECRET, e.GITHUB_BASE_URL, e.GITHUB_API_URL),
       bitbucket: oauthProvider('BITBUCKET', e.BITBUCKET_CLIENT_ID, e.BITBUCKET_CLIENT_SECRET, e.BITBUCKET_BASE_URL, e.BITBUCKET_API_URL),

@@ -4,6 +4,7 @@ import type { Storage } from '../adapters/storage/storage';
 import type { Config } from '../config';
 import type { Database } from '../db/client';
 import type { Logger } from '../logger';
+import { AnalyticsService } from './analytics/analytics.service';
 import { clientSnippet, renderClientFile } from './client-files.service';
 import { DownloadTokens } from './licensing/download-token.codec';
 import { DownloadsService } from './licensing/downloads.service';
@@ -53,6 +54,7 @@ export function createServices(d: ServiceDeps) {
   const rateLimits = new SharedRateLimiter(db);
   const products = new ProductsService(db, d.storage, logger, onProductChanged);
   const releases = new ReleasesService(db, d.storage, products, config.uploads, logger, onProductChanged);
+  const analytics = new AnalyticsService(db, products, config.checkinRetentionDays, logger);
   return {
     users,
     sessions,
@@ -62,6 +64,7 @@ export function createServices(d: ServiceDeps) {
     releases,
     catalog,
     checkins,
+    analytics,
     updates: new UpdatesService(catalog, tokens, checkins, config.publicUrl),
     downloads: new DownloadsService(d.database.counterDb, d.storage, tokens, onCodeChanged),
     licenses: new LicensesService(db, onCodeChanged),

@@ -89,6 +89,7 @@ export class UpdatesService {
       phpVersion: short(req.php, 32),
       locale: short(req.locale, 32),
       codeId: code ? code.id : null,
+      license: decision.error ? (decision.error.code === 'missing' ? 'none' : decision.error.code) : code ? 'valid' : 'none',
       checkedAt: now,
     });
     return finish(this.base(product, version), downloadUrlJson, decision.error);
