@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '../../../src/db/rows';
-import { windowStart } from '../../../src/services/analytics/analytics.service';
+import { maintainCheckins, windowStart } from '../../../src/services/analytics/analytics.service';
 import type { Checkin } from '../../../src/services/updates/checkin.recorder';
 import { startTestApp, type TestApp } from '../../support/app';
 import { api } from '../../support/api-client';
@@ -174,7 +174,7 @@ describe.each(DB_KINDS)('analytics (%s): numbers equal SQL over the raw check-in
     // It arrived before its month had a partition: kept in the default one until maintenance moves it.
     const oldMonth = `checkins_p${new Date(old).toISOString().slice(0, 7).replace('-', '')}`;
     const partitions = async () => (await q<{ name: string }>(sql`select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid join pg_class p on p.oid = i.inhparent where p.relname = 'checkins' order by 1`)).map((r) => r.name);
-    const maintain = (retentionDays: number) => import('../../../src/services/analytics/analytics.service').then((m) => m.maintainCheckins(app.runtime.database.db, retentionDays, app.runtime.logger, now));
+    const maintain = (retentionDays: number) => maintainCheckins(app.runtime.database.db, retentionDays, app.runtime.logger, now);
     const kept = await maintain(365);
     expect(kept!.created).toContain(oldMonth);
     expect(await partitions()).toContain(oldMonth);
