@@ -13,6 +13,7 @@ import { accountRoutes } from './routes/account.routes';
 import { licensesApi } from './routes/api/licenses.api';
 import { productsApi } from './routes/api/products.api';
 import { analyticsApi } from './routes/api/analytics.api';
+import { analyticsRoutes } from './routes/analytics.routes';
 import { purchaseCodesApi } from './routes/api/purchase-codes.api';
 import { authRoutes } from './routes/auth.routes';
 import { oauthRoutes } from './routes/oauth.routes';
@@ -86,6 +87,7 @@ export function createApp(d: AppDeps): Express {
   app.get('/', (req, res) => res.redirect(req.user ? '/products' : '/login'));
   app.use(requireUser);
   app.use(productRoutes(d.services, publicUrl));
+  app.use(analyticsRoutes(d.services));
   app.use(releaseRoutes(d.services, publicUrl));
   app.use(purchaseCodeRoutes(d.services));
   app.use(accountRoutes(d.services));

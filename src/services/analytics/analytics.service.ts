@@ -116,11 +116,25 @@ export class AnalyticsService {
 
   async sites(userId: string, productId: string, opts: { days: number; search?: string; page?: number; perPage?: number }, now = Date.now()) {
     const product = await this.products.get(userId, productId);
-    const perPage = Math.min(Math.max(opts.perPage ?? 50, 1), 100_000);
+    const perPage = Math.min(Math.max(opts.perPage ?? 50, 1), 1_000_000);
     const page = Math.max(opts.page ?? 1, 1);
     const search = (opts.search ?? '').trim().slice(0, 253);
     const { rows, total } = await q.listSites(this.db, product.id, windowStart(opts.days, now), search, perPage, (page - 1) * perPage);
     return { rows, total, page, perPage, pages: Math.max(1, Math.ceil(total / perPage)), search };
+  }
+
+  /** Every site of the window (and search) as CSV, most recently seen first. */
+  async sitesCsv(userId: string, productId: string, opts: { days: number; search?: string }, now = Date.now()): Promise<{ filename: string; body: string }> {
+    const product = await this.products.get(userId, productId);
+    const list = await this.sites(userId, productId, { ...opts, page: 1, perPage: 1_000_000 }, now);
+    const cell = (v: unknown) => {
+      const s = v === null || v === undefined ? '' : String(v);
+      // Quote always; neutralise spreadsheet formulas (site-supplied text).
+      return `"${(/^[=+\-@]/.test(s) ? `'${s}` : s).replace(/"/g, '""')}"`;
+    };
+    const lines = [['host', 'installed_version', 'wordpress', 'php', 'locale', 'license', 'last_seen'].join(',')];
+    for (const r of list.rows) lines.push([r.host, r.installedVersion, r.wpVersion, r.phpVersion, r.locale, r.license, r.lastSeenAt.toISOString()].map(cell).join(','));
+    return { filename: `${product.slug}-sites-${opts.days}d.csv`, body: `${lines.join('\r\n')}\r\n` };
   }
 
   /** Erases what is kept about one site (erasure requests): raw check-ins, its last-seen row, its host in the download log. */
