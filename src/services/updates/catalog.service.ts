@@ -4,6 +4,7 @@ import { HotCache } from '../../adapters/cache/hot.cache';
 import { GONE, ReadThroughCache } from '../../adapters/cache/read-through.cache';
 import type { Database, Db } from '../../db/client';
 import { catalogProduct, catalogProductRevision, catalogVersion, catalogVersionRefs, type CatalogVersionRow } from '../../db/queries/catalog.queries';
+import { activeInstallCount } from '../../db/queries/analytics.queries';
 import * as lq from '../../db/queries/licensing.queries';
 import type { StoredReadme } from '../../db/schema';
 import { sha256Hex } from '../../lib/crypto';
@@ -11,6 +12,7 @@ import { isUuid } from '../../lib/validation';
 import type { Logger } from '../../logger';
 import type { VersionRef } from '../licensing/license.verdicts';
 import { codeState, type CodeState } from '../licensing/purchase-code.state';
+import { windowStart } from '../analytics/analytics.service';
 
 export interface VersionMeta extends VersionRef {
   name: string;
@@ -42,6 +44,8 @@ export interface ProductSnapshot {
   icons: { '1x': string | null; '2x': string | null };
   live: VersionMeta | null;
   versions: VersionRef[];
+  /** Sites that checked in during the last 7 days, as of when the snapshot was loaded (absent in entries cached before it existed). */
+  activeInstalls?: number;
 }
 
 /** Where writes are announced to the other app servers. */
@@ -180,7 +184,12 @@ export class Catalog {
   private async loadProduct(id: string): Promise<ProductSnapshot | null> {
     const p = await catalogProduct(this.db, id);
     if (!p) return null;
-    const [refs, live] = await Promise.all([catalogVersionRefs(this.db, id), p.liveVersionId ? this.version(id, p.liveVersionId) : null]);
+    const [refs, live, activeInstalls] = await Promise.all([
+      catalogVersionRefs(this.db, id),
+      p.liveVersionId ? this.version(id, p.liveVersionId) : null,
+      // Read with the snapshot (so at most every CACHE_SHARED_FRESH_SECONDS), never per update check.
+      activeInstallCount(this.db, id, windowStart(7, Date.now())),
+    ]);
     return {
       id: p.id,
       type: p.type,
@@ -198,6 +207,7 @@ export class Catalog {
       icons: { '1x': p.icon1x, '2x': p.icon2x },
       live,
       versions: refs.map((r) => ({ id: r.id, version: r.version, releasedAt: r.releasedAt.getTime() })),
+      activeInstalls,
     };
   }
 

@@ -113,7 +113,7 @@ export class UpdatesService {
 
   /** Rendered once per product revision and version. */
   private base(product: ProductSnapshot, version: VersionMeta): string {
-    const key = `${product.id}:${product.revision}:${version.id}`;
+    const key = `${product.id}:${product.revision}:${version.id}:${product.activeInstalls ?? ''}`;
     let base = this.rendered.get(key);
     if (base === undefined) {
       base = renderBase(product, version, `${this.publicUrl}/details/${product.id}`);

@@ -149,6 +149,22 @@ describe.each(DB_KINDS)('analytics (%s): numbers equal SQL over the raw check-in
     expect(await snapshot()).toEqual(before);
   });
 
+  test('the plugin JSON carries active_installs (7-day active sites), read with the cached snapshot, not per check', async () => {
+    const api7 = (await api(app.url, alice.key, 'GET', `/api/v1/products/${productId}/analytics?days=7`)).json.active_installs['7d'];
+    // A product write (or the snapshot's freshness running out) reloads the snapshot, and the count with it.
+    app.runtime.services.catalog.invalidateProduct(productId);
+    const first = await updateCheck(app, productId, { installed_version: '1.0' });
+    expect(first.json.active_installs).toBe(api7);
+    expect(api7).toBeGreaterThan(0);
+    // Further checks are answered from the cached snapshot: a new site does not move the number until it reloads.
+    app.runtime.services.checkins.record({ productId, host: 'brand-new.example.net', installedVersion: '1.1', wpVersion: null, phpVersion: null, locale: null, codeId: null, license: 'none', checkedAt: Date.now() });
+    await app.runtime.services.checkins.flush();
+    expect((await updateCheck(app, productId, { installed_version: '1.0' })).json.active_installs).toBe(api7);
+    app.runtime.services.catalog.invalidateProduct(productId);
+    expect((await updateCheck(app, productId, { installed_version: '1.0' })).json.active_installs).toBe(api7 + 1);
+    await api(app.url, alice.key, 'DELETE', `/api/v1/products/${productId}/sites/brand-new.example.net`);
+  });
+
   test('erasing a site removes its raw check-ins and last-seen row; daily counts stay', async () => {
     const host = 'site3.example.com';
     const before = await api(app.url, alice.key, 'GET', `/api/v1/products/${productId}/analytics?days=90`);
