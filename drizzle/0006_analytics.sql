@@ -1,3 +1,12 @@
+CREATE TABLE "analytics_last_seen_daily" (
+	"product_id" uuid NOT NULL,
+	"day" date NOT NULL,
+	"dimension" text NOT NULL,
+	"value" text NOT NULL,
+	"sites" integer DEFAULT 0 NOT NULL,
+	CONSTRAINT "analytics_last_seen_daily_product_id_day_dimension_value_pk" PRIMARY KEY("product_id","day","dimension","value")
+);
+--> statement-breakpoint
 CREATE TABLE "analytics_daily" (
 	"product_id" uuid NOT NULL,
 	"day" date NOT NULL,
@@ -72,6 +81,7 @@ INSERT INTO "checkins" ("id", "product_id", "host", "installed_version", "wp_ver
     CASE WHEN "code_id" IS NULL THEN 'none' ELSE 'valid' END FROM "checkins_unpartitioned";--> statement-breakpoint
 DROP TABLE "checkins_unpartitioned";--> statement-breakpoint
 ALTER TABLE "analytics_daily" ADD CONSTRAINT "analytics_daily_product_id_products_id_fk" FOREIGN KEY ("product_id") REFERENCES "public"."products"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "analytics_last_seen_daily" ADD CONSTRAINT "analytics_last_seen_daily_product_id_products_id_fk" FOREIGN KEY ("product_id") REFERENCES "public"."products"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "analytics_site_days" ADD CONSTRAINT "analytics_site_days_product_id_products_id_fk" FOREIGN KEY ("product_id") REFERENCES "public"."products"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "product_sites" ADD CONSTRAINT "product_sites_product_id_products_id_fk" FOREIGN KEY ("product_id") REFERENCES "public"."products"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "analytics_site_days_day_idx" ON "analytics_site_days" USING btree ("day");--> statement-breakpoint
@@ -100,4 +110,9 @@ INSERT INTO "analytics_site_days" ("product_id", "day", "dimension", "value", "h
   SELECT DISTINCT i.product_id, (i.checked_at AT TIME ZONE 'UTC')::date, d.dimension, d.value, i.host
   FROM "checkins" i CROSS JOIN LATERAL (VALUES ('all', ''), ('version', coalesce(i.installed_version, '')), ('wordpress', coalesce(i.wp_version, '')),
     ('php', coalesce(i.php_version, '')), ('locale', coalesce(i.locale, '')), ('license', i.license)) AS d(dimension, value)
-  WHERE i.host IS NOT NULL AND i.checked_at >= current_date - 3;
+  WHERE i.host IS NOT NULL AND i.checked_at >= current_date - 3;--> statement-breakpoint
+INSERT INTO "analytics_last_seen_daily" ("product_id", "day", "dimension", "value", "sites")
+  SELECT s.product_id, (s.last_seen_at AT TIME ZONE 'UTC')::date, d.dimension, d.value, count(*)::int
+  FROM "product_sites" s CROSS JOIN LATERAL (VALUES ('all', ''), ('version', coalesce(s.installed_version, '')), ('wordpress', coalesce(s.wp_version, '')),
+    ('php', coalesce(s.php_version, '')), ('locale', coalesce(s.locale, '')), ('license', s.license)) AS d(dimension, value)
+  GROUP BY 1, 2, 3, 4;

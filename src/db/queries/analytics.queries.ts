@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { rowsOf } from '../rows';
+import { ANALYTICS_WRITE_LOCK } from './checkins.queries';
 
 /** Raw check-ins are range-partitioned by month; partitions are named checkins_pYYYYMM, plus checkins_default. */
 export const PARTITION_PREFIX = 'checkins_p';
@@ -64,6 +65,7 @@ export async function deleteDefaultBefore(db: Db, cutoff: Date): Promise<void> {
 /** Membership of days no flush will add to any more. */
 export async function pruneSiteDays(db: Db, beforeDay: string): Promise<void> {
   await db.execute(sql`delete from analytics_site_days where day < ${beforeDay}::date`);
+  await db.execute(sql`delete from analytics_last_seen_daily where sites = 0`);
 }
 
 /** Runs `fn` only where this transaction-scoped advisory lock is free: one app server at a time. */
@@ -80,7 +82,7 @@ export async function withTryLock<T>(db: Db, key: number, fn: (tx: Db) => Promis
  */
 export async function rebuildAnalytics(db: Db, recentDays: number): Promise<{ days: number; sites: number }> {
   return db.transaction(async (tx) => {
-    await tx.execute(sql`lock table product_sites, analytics_daily, analytics_site_days in share row exclusive mode`);
+    await tx.execute(sql`select pg_advisory_xact_lock(${ANALYTICS_WRITE_LOCK})`);
     const first = rowsOf<{ d: string | null }>(await tx.execute(sql`select to_char(min(checked_at at time zone 'UTC'), 'YYYY-MM-DD') as d from checkins`))[0]?.d;
     if (!first) return { days: 0, sites: 0 };
     await tx.execute(sql`insert into product_sites as s (product_id, host, installed_version, wp_version, php_version, locale, license, first_seen_at, last_seen_at, checks)
@@ -114,6 +116,12 @@ export async function rebuildAnalytics(db: Db, recentDays: number): Promise<{ da
             from checkins where host is not null and checked_at >= (current_date - ${recentDays}::int)) i
       cross join lateral (values ('all', ''), ('version', coalesce(i.installed_version, '')), ('wordpress', coalesce(i.wp_version, '')),
         ('php', coalesce(i.php_version, '')), ('locale', coalesce(i.locale, '')), ('license', i.license)) as d(dimension, value)`);
+    await tx.execute(sql`delete from analytics_last_seen_daily`);
+    await tx.execute(sql`insert into analytics_last_seen_daily (product_id, day, dimension, value, sites)
+      select s.product_id, (s.last_seen_at at time zone 'UTC')::date, d.dimension, d.value, count(*)::int
+      from product_sites s cross join lateral (values ('all', ''), ('version', coalesce(s.installed_version, '')), ('wordpress', coalesce(s.wp_version, '')),
+        ('php', coalesce(s.php_version, '')), ('locale', coalesce(s.locale, '')), ('license', s.license)) as d(dimension, value)
+      group by 1, 2, 3, 4`);
     const days = rowsOf<{ n: number }>(await tx.execute(sql`select count(distinct day)::int as n from analytics_daily where day >= ${first}::date`))[0]?.n ?? 0;
     const sites = rowsOf<{ n: number }>(await tx.execute(sql`select count(*)::int as n from product_sites`))[0]?.n ?? 0;
     return { days, sites };
@@ -128,28 +136,25 @@ export interface Breakdown {
   sites: number;
 }
 
-/** Sites whose latest check is at or after `since`, each counted once by that check, per dimension value. */
+/** Sites whose latest check is on or after the day of `since`, each counted once by that check, per dimension value. */
 export async function siteBreakdown(db: Db, productId: string, since: Date): Promise<Breakdown[]> {
   return rowsOf<Breakdown>(
-    await db.execute(sql`select case when grouping(installed_version) = 0 then 'version' when grouping(wp_version) = 0 then 'wordpress'
-        when grouping(php_version) = 0 then 'php' when grouping(locale) = 0 then 'locale' else 'license' end as dimension,
-      coalesce(installed_version, wp_version, php_version, locale, license, '') as value, count(*)::int as sites
-      from (select coalesce(installed_version, '') as installed_version, coalesce(wp_version, '') as wp_version, coalesce(php_version, '') as php_version,
-              coalesce(locale, '') as locale, license
-            from product_sites where product_id = ${productId} and last_seen_at >= ${since.toISOString()}::timestamptz) s
-      group by grouping sets ((installed_version), (wp_version), (php_version), (locale), (license))`),
+    await db.execute(sql`select dimension, value, sum(sites)::int as sites from analytics_last_seen_daily
+      where product_id = ${productId} and day >= ${since.toISOString().slice(0, 10)}::date and dimension <> 'all'
+      group by 1, 2 having sum(sites) > 0`),
   );
 }
 
-/** Distinct sites last seen at or after each cutoff. */
+/** Distinct sites last seen on or after the day of each cutoff. */
 export async function activeSiteCounts(db: Db, productId: string, cutoffs: Date[]): Promise<number[]> {
-  const row = rowsOf<{ counts: number[] }>(
+  const day = (c: Date) => c.toISOString().slice(0, 10);
+  const row = rowsOf<{ counts: (number | null)[] }>(
     await db.execute(sql`select array[${sql.join(
-      cutoffs.map((c) => sql`count(*) filter (where last_seen_at >= ${c.toISOString()}::timestamptz)::int`),
+      cutoffs.map((c) => sql`coalesce(sum(sites) filter (where day >= ${day(c)}::date), 0)::int`),
       sql`, `,
-    )}] as counts from product_sites where product_id = ${productId} and last_seen_at >= ${new Date(Math.min(...cutoffs.map((c) => c.getTime()))).toISOString()}::timestamptz`),
+    )}] as counts from analytics_last_seen_daily where product_id = ${productId} and dimension = 'all' and day >= ${day(new Date(Math.min(...cutoffs.map((c) => c.getTime()))))}::date`),
   )[0];
-  return (row?.counts ?? cutoffs.map(() => 0)).map(Number);
+  return (row?.counts ?? cutoffs.map(() => 0)).map((n) => Number(n ?? 0));
 }
 
 export interface DailyRow {
@@ -196,7 +201,10 @@ export async function listSites(db: Db, productId: string, since: Date, search: 
     await db.execute(sql`select host, installed_version as "installedVersion", wp_version as "wpVersion", php_version as "phpVersion", locale, license,
       last_seen_at as "lastSeenAt" from product_sites where ${where} order by last_seen_at desc, host limit ${limit} offset ${offset}`),
   );
-  const total = rowsOf<{ n: number }>(await db.execute(sql`select count(*)::int as n from product_sites where ${where}`))[0]?.n ?? 0;
+  // Without a search the total is a sum over days (the same sites, without reading each of them).
+  const total = search
+    ? (rowsOf<{ n: number }>(await db.execute(sql`select count(*)::int as n from product_sites where ${where}`))[0]?.n ?? 0)
+    : ((await activeSiteCounts(db, productId, [since]))[0] ?? 0);
   return { rows: rows.map((r) => ({ ...r, lastSeenAt: new Date(r.lastSeenAt) })), total };
 }
 
@@ -205,7 +213,9 @@ export async function overviewCounts(db: Db, productIds: string[], since7: Date,
   const out = new Map<string, { active7: number; downloads30: number }>();
   if (!productIds.length) return out;
   const ids = sql.join(productIds.map((id) => sql`${id}::uuid`), sql`, `);
-  const a = rowsOf<{ id: string; n: number }>(await db.execute(sql`select product_id as id, count(*)::int as n from product_sites where product_id in (${ids}) and last_seen_at >= ${since7.toISOString()}::timestamptz group by 1`));
+  const a = rowsOf<{ id: string; n: number }>(
+    await db.execute(sql`select product_id as id, sum(sites)::int as n from analytics_last_seen_daily where product_id in (${ids}) and dimension = 'all' and day >= ${since7.toISOString().slice(0, 10)}::date group by 1`),
+  );
   const d = rowsOf<{ id: string; n: number }>(await db.execute(sql`select product_id as id, count(*)::int as n from downloads where product_id in (${ids}) and created_at >= ${since30.toISOString()}::timestamptz group by 1`));
   for (const id of productIds) out.set(id, { active7: 0, downloads30: 0 });
   for (const r of a) out.get(r.id)!.active7 = Number(r.n);
@@ -226,6 +236,12 @@ export async function overviewDaily(db: Db, productIds: string[], from: string, 
 /** Erases everything kept about one site of one product (rollups hold counts only, no host, and stay). */
 export async function eraseSite(db: Db, productId: string, host: string): Promise<number> {
   return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${ANALYTICS_WRITE_LOCK})`);
+    // Out of the last-seen counts first (daily rollups keep their counts: they hold no host).
+    await tx.execute(sql`with gone as (select * from product_sites where product_id = ${productId} and host = ${host})
+      update analytics_last_seen_daily x set sites = x.sites - 1 from gone s cross join lateral (values ('all', ''), ('version', coalesce(s.installed_version, '')),
+        ('wordpress', coalesce(s.wp_version, '')), ('php', coalesce(s.php_version, '')), ('locale', coalesce(s.locale, '')), ('license', s.license)) as d(dimension, value)
+      where x.product_id = s.product_id and x.day = (s.last_seen_at at time zone 'UTC')::date and x.dimension = d.dimension and x.value = d.value`);
     const raw = rowsOf<{ n: number }>(await tx.execute(sql`with d as (delete from checkins where product_id = ${productId} and host = ${host} returning 1) select count(*)::int as n from d`))[0]?.n ?? 0;
     const site = rowsOf<{ n: number }>(await tx.execute(sql`with d as (delete from product_sites where product_id = ${productId} and host = ${host} returning 1) select count(*)::int as n from d`))[0]?.n ?? 0;
     await tx.execute(sql`delete from analytics_site_days where product_id = ${productId} and host = ${host}`);
@@ -234,10 +250,9 @@ export async function eraseSite(db: Db, productId: string, host: string): Promis
   });
 }
 
-/** Active sites in the last 7 days per product: the count the update check's plugin JSON carries. */
+/** Active sites since the day of `since` (7 days for the plugin JSON's active_installs). */
 export async function activeInstallCount(db: Db, productId: string, since: Date): Promise<number> {
-  const r = rowsOf<{ n: number }>(await db.execute(sql`select count(*)::int as n from product_sites where product_id = ${productId} and last_seen_at >= ${since.toISOString()}::timestamptz`))[0];
-  return Number(r?.n ?? 0);
+  return (await activeSiteCounts(db, productId, [since]))[0] ?? 0;
 }
 
 /** The live version's number and release time, if any. */

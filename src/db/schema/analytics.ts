@@ -62,3 +62,24 @@ export const analyticsSiteDays = pgTable(
   },
   (t) => [primaryKey({ columns: [t.productId, t.day, t.dimension, t.value, t.host] }), index('analytics_site_days_day_idx').on(t.day)],
 );
+
+/**
+ * Sites by the day of their latest check and their latest values: per product, UTC day, dimension ('all',
+ * 'version', 'wordpress', 'php', 'locale', 'license') and value, how many sites were last seen that day with
+ * that value. Summing the days of a window gives, exactly, the window's sites each counted once by its latest
+ * check, in time independent of the number of sites. Kept in step with product_sites by the flush (moving a
+ * site from its old day and values to its new ones) under an advisory lock; kept for ever.
+ */
+export const analyticsLastSeenDaily = pgTable(
+  'analytics_last_seen_daily',
+  {
+    productId: uuid('product_id')
+      .notNull()
+      .references(() => products.id, { onDelete: 'cascade' }),
+    day: date('day', { mode: 'string' }).notNull(),
+    dimension: text('dimension').notNull(),
+    value: text('value').notNull(),
+    sites: integer('sites').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.productId, t.day, t.dimension, t.value] })],
+);

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '../../../src/db/rows';
 import { maintainCheckins, windowStart } from '../../../src/services/analytics/analytics.service';
-import type { Checkin } from '../../../src/services/updates/checkin.recorder';
+import { CheckinRecorder, type Checkin } from '../../../src/services/updates/checkin.recorder';
 import { startTestApp, type TestApp } from '../../support/app';
 import { api } from '../../support/api-client';
 import { DB_KINDS } from '../../support/db-kinds';
@@ -144,9 +144,33 @@ describe.each(DB_KINDS)('analytics (%s): numbers equal SQL over the raw check-in
 
   test('analytics:rebuild recomputes the same rollups from the raw rows (erasure aside, they equal what the flushes kept)', async () => {
     const snapshot = () => q(sql`select day::text, dimension, value, sites, checks::int from analytics_daily where product_id = ${productId} and day >= (select min(checked_at)::date from checkins) order by 1, 2, 3`);
+    const lastSeen = () => q(sql`select day::text, dimension, value, sites from analytics_last_seen_daily where product_id = ${productId} and sites <> 0 order by 1, 2, 3`);
     const before = await snapshot();
+    const beforeLastSeen = await lastSeen();
     await app.runtime.services.analytics.rebuild();
     expect(await snapshot()).toEqual(before);
+    expect(await lastSeen()).toEqual(beforeLastSeen);
+  });
+
+  test('two app servers flushing the same sites at once keep every count exact', async () => {
+    const servers = [0, 1].map(() => new CheckinRecorder(app.runtime.database.db, 60_000, app.runtime.logger));
+    const before = await api(app.url, alice.key, 'GET', `/api/v1/products/${productId}/analytics?days=7`);
+    for (let round = 0; round < 4; round++) {
+      servers.forEach((server, i) => {
+        for (let site = 0; site < 30; site++) {
+          server.record({ productId, host: `busy${site}.example.net`, installedVersion: `2.${(round + i + site) % 3}`, wpVersion: '6.7', phpVersion: '8.3', locale: 'en_US', codeId: null, license: 'valid', checkedAt: now - 3000 + round * 100 + i * 10 + site });
+        }
+      });
+      await Promise.all(servers.map((server) => server.flush()));
+    }
+    const e = await expected(7);
+    const j = (await api(app.url, alice.key, 'GET', `/api/v1/products/${productId}/analytics?days=7`)).json;
+    expect(j.active_installs['7d']).toBe(before.json.active_installs['7d'] + 30);
+    expect(j.active_installs['7d']).toBe(e.active7);
+    expect(j.versions.map((v: any) => ({ v: v.version, n: v.sites }))).toEqual([...e.versions].sort((a, b) => b.n - a.n || String(a.v ?? '').localeCompare(String(b.v ?? ''))));
+    const today = j.daily.at(-1);
+    expect(today.active_sites).toBe(Number(e.daily.find((d) => d.date === today.date)!.active_sites));
+    for (const host of Array.from({ length: 30 }, (_, i) => `busy${i}.example.net`)) await api(app.url, alice.key, 'DELETE', `/api/v1/products/${productId}/sites/${host}`);
   });
 
   test('the plugin JSON carries active_installs (7-day active sites), read with the cached snapshot, not per check', async () => {
@@ -163,6 +187,7 @@ describe.each(DB_KINDS)('analytics (%s): numbers equal SQL over the raw check-in
     app.runtime.services.catalog.invalidateProduct(productId);
     expect((await updateCheck(app, productId, { installed_version: '1.0' })).json.active_installs).toBe(api7 + 1);
     await api(app.url, alice.key, 'DELETE', `/api/v1/products/${productId}/sites/brand-new.example.net`);
+    await app.runtime.services.checkins.flush(); // these checks now, not during the next test
   });
 
   test('erasing a site removes its raw check-ins and last-seen row; daily counts stay', async () => {
