@@ -1,3 +1,36 @@
+// Error reports: this page's own JavaScript errors go to the server's log (POST /api/v1/client-errors, no cookie
+// needed), tagged with the fingerprinted file they came from, so an error is tied to a build. First, so it sees the rest.
+(function () {
+  'use strict';
+  if (!navigator.sendBeacon || !window.JSON) return;
+  var self = document.currentScript ? document.currentScript.src : '';
+  var sent = 0;
+  function report(message, source, line, column, error) {
+    if (sent >= 5) return; // a page in an error loop says so a few times, not forever
+    sent++;
+    var stack = error && error.stack ? String(error.stack) : '';
+    var assetSource = source && source.indexOf('/assets/') >= 0 ? source : (stack.match(/https?:\/\/[^\s)]*\/assets\/[^\s):]+/) || [self])[0];
+    var body = JSON.stringify({
+      message: String(message || (error && error.message) || 'Unknown error').slice(0, 1000),
+      source: source ? String(source).slice(0, 500) : null,
+      line: typeof line === 'number' ? line : null,
+      column: typeof column === 'number' ? column : null,
+      stack: stack.slice(0, 4000) || null,
+      page: location.pathname,
+      asset: assetSource || null
+    });
+    try { navigator.sendBeacon('/api/v1/client-errors', new Blob([body], { type: 'text/plain' })); } catch (e) { /* nothing more to do */ }
+  }
+  window.addEventListener('error', function (e) {
+    if (e.target && e.target !== window) return; // a failed <img>/<script> load, not a script error
+    report(e.message, e.filename, e.lineno, e.colno, e.error);
+  }, true);
+  window.addEventListener('unhandledrejection', function (e) {
+    var r = e.reason;
+    report('Unhandled rejection: ' + (r && r.message ? r.message : String(r)), null, null, null, r instanceof Error ? r : null);
+  });
+})();
+
 // Progressive enhancement: the pages work without this file.
 (function () {
   'use strict';
@@ -145,4 +178,18 @@
 
   var form = document.getElementById('upload-form');
   if (form && window.FormData && window.fetch) setupUpload(form);
+
+  // Copy buttons (the full SHA-256 on the product page); without JavaScript the text stays selectable.
+  document.querySelectorAll('button.copy[data-copy]').forEach(function (button) {
+    var target = document.querySelector(button.getAttribute('data-copy'));
+    if (!target || !navigator.clipboard) return;
+    button.hidden = false;
+    button.setAttribute('aria-label', 'Copy SHA-256');
+    button.addEventListener('click', function () {
+      navigator.clipboard.writeText(target.textContent.trim()).then(function () {
+        button.textContent = 'Copied';
+        setTimeout(function () { button.textContent = 'Copy'; }, 1500);
+      }, function () { button.textContent = 'Select and copy'; });
+    });
+  });
 })();

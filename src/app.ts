@@ -1,8 +1,7 @@
 import path from 'node:path';
-import type { RequestListener } from 'node:http';
 import express, { type Express } from 'express';
 import { errorHandler, notFound } from './http/error-handler';
-import { fastPath } from './http/fast-path';
+import { fastPath, type RequestHandler } from './http/fast-path';
 import { BODY_LIMITS, clientIp } from './http/wire';
 import { requireApiKey } from './http/middleware/api-auth';
 import { requestLog } from './http/middleware/request-log';
@@ -10,18 +9,22 @@ import { securityHeaders, uploadOriginOf } from './http/middleware/security-head
 import { loadSession, requireUser, verifyCsrf } from './http/middleware/session';
 import { buildAssetManifest, type AssetManifest } from './lib/assets';
 import { accountRoutes } from './routes/account.routes';
+import { clientErrorsApi } from './routes/api/client-errors.api';
 import { licensesApi } from './routes/api/licenses.api';
 import { productsApi } from './routes/api/products.api';
 import { analyticsApi } from './routes/api/analytics.api';
 import { analyticsRoutes } from './routes/analytics.routes';
 import { purchaseCodesApi } from './routes/api/purchase-codes.api';
+import { webhooksApi } from './routes/api/webhooks.api';
 import { authRoutes } from './routes/auth.routes';
 import { oauthRoutes } from './routes/oauth.routes';
+import { contentRoutes } from './routes/content.routes';
 import { detailsRoutes } from './routes/details.routes';
 import { healthRoutes, type Readiness } from './routes/health.routes';
 import { productRoutes } from './routes/products.routes';
 import { purchaseCodeRoutes } from './routes/purchase-codes.routes';
 import { releaseRoutes } from './routes/releases.routes';
+import { notificationRoutes } from './routes/notifications.routes';
 import type { Runtime } from './runtime';
 
 /** What the app is built from: an open runtime, plus what the server or a test decides. */
@@ -65,8 +68,12 @@ export function createApp(d: AppDeps): Express {
     if (!file) return next();
     res.sendFile(file, { immutable: true, maxAge: '365d' });
   });
+  // Browsers that ask for /favicon.ico anyway (pages link the fingerprinted SVG) get it instead of a 404.
+  app.get('/favicon.ico', (_req, res) => res.redirect(301, assets.urls['favicon.svg'] ?? '/'));
   app.use(healthRoutes(d.database, d.storage, readiness));
   app.use(requestLog(d.logger));
+
+  app.use(clientErrorsApi(d.services)); // its own 8 KB text parser, so it comes before the app's
 
   // Release zips go straight to S3; 1 MB (nginx's client_max_body_size) carries three 100,000-character product fields.
   app.use(express.json({ limit: BODY_LIMITS.json }));
@@ -76,6 +83,7 @@ export function createApp(d: AppDeps): Express {
   const api = express.Router();
   api.use('/v1', licensesApi(d.services));
   api.use('/v1', requireApiKey(d.services.users), productsApi(d.services, publicUrl), purchaseCodesApi(d.services), analyticsApi(d.services));
+  api.use('/v1', requireApiKey(d.services.users), productsApi(d.services, publicUrl), purchaseCodesApi(d.services), webhooksApi(d.services));
   api.use(notFound);
   app.use('/api', api);
   app.use(detailsRoutes(d.services)); // public and cookie-free: WordPress shows it in an iframe
@@ -89,8 +97,10 @@ export function createApp(d: AppDeps): Express {
   app.use(productRoutes(d.services, publicUrl));
   app.use(analyticsRoutes(d.services));
   app.use(releaseRoutes(d.services, publicUrl));
+  app.use(contentRoutes(d.services));
   app.use(purchaseCodeRoutes(d.services));
   app.use(accountRoutes(d.services));
+  app.use(notificationRoutes(d.services));
 
   app.use(notFound);
   app.use(errorHandler(d.logger));
@@ -98,6 +108,6 @@ export function createApp(d: AppDeps): Express {
 }
 
 /** What the HTTP server runs: the update-check fast path in front of the Express app. */
-export function createRequestHandler(d: AppDeps): RequestListener {
+export function createRequestHandler(d: AppDeps): RequestHandler {
   return fastPath(d.services, { trustProxy: d.config.trustProxy, logger: d.logger }, createApp(d));
 }

@@ -45,6 +45,11 @@ const schema = z.object({
   CHECKIN_FLUSH_MS: int(50, 600000).default(2000),
   CHECKIN_RETENTION_DAYS: int(1, 3650).default(90),
 
+  WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+  WEBHOOK_TIMEOUT_MS: int(100, 60_000).default(5000),
+  WEBHOOK_RETRY_BASE_MS: int(10, 3_600_000).default(30_000),
+  WEBHOOK_POLL_MS: int(50, 60_000).default(1000),
+
   GITHUB_CLIENT_ID: z.string().optional(),
   GITHUB_CLIENT_SECRET: z.string().optional(),
   GITHUB_BASE_URL: z.url().default('https://github.com'),
@@ -100,6 +105,8 @@ export interface Config {
   checkinFlushMs: number;
   /** Raw check-ins older than this are dropped, a month partition at a time; rollups are kept. */
   checkinRetentionDays: number;
+  /** Notification delivery (Slack, Discord, signed webhooks). */
+  webhooks: { allowPrivate: boolean; httpsOnly: boolean; timeoutMs: number; retryBaseMs: number; pollMs: number };
   /** Sign-in with a provider is offered only when its client id and secret are both set. */
   oauth: { github: OAuthProviderConfig | undefined; bitbucket: OAuthProviderConfig | undefined };
 }
@@ -173,6 +180,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     checkinFlushMs: e.CHECKIN_FLUSH_MS,
     checkinRetentionDays: e.CHECKIN_RETENTION_DAYS,
+    webhooks: {
+      allowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
+      httpsOnly: e.NODE_ENV === 'production',
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+      pollMs: e.WEBHOOK_POLL_MS,
+    },
     oauth: {
       github: oauthProvider('GITHUB', e.GITHUB_CLIENT_ID, e.GITHUB_CLIENT_SECRET, e.GITHUB_BASE_URL, e.GITHUB_API_URL),
       bitbucket: oauthProvider('BITBUCKET', e.BITBUCKET_CLIENT_ID, e.BITBUCKET_CLIENT_SECRET, e.BITBUCKET_BASE_URL, e.BITBUCKET_API_URL),

@@ -83,6 +83,8 @@ export async function openRuntime(config: Config, logger: Logger, opts: { migrat
     // Services define their job queues while being created; workers start once all are defined.
     await jobs.start();
     services.checkins.start();
+    // Notification delivery: every app server works the outbox (rows are leased, SKIP LOCKED).
+    services.notifications.start();
     // Every minute (on every server; each task is safe to run concurrently): verifications a crash left
     // unfinished, expired upload slots and their objects, expired sessions, stale login counters.
     const sweep = () => {
@@ -112,6 +114,7 @@ export async function openRuntime(config: Config, logger: Logger, opts: { migrat
       close: async () => {
         clearInterval(sweeper);
         clearInterval(maintainer);
+        await services.notifications.stop();
         await jobs.stop();
         services.catalog.stop();
         await services.releases.idle();

@@ -47,7 +47,8 @@ async function main(): Promise<void> {
   const logger = forHumans ? createLogger(config.logLevel, human) : createLogger(config.logLevel);
   const runtime = await openRuntime(config, logger);
   const readiness = { draining: false };
-  const server = http.createServer(createRequestHandler({ ...runtime, readiness }));
+  const handler = createRequestHandler({ ...runtime, readiness });
+  const server = http.createServer(handler);
   // Longer than nginx's upstream keepalive_timeout, so nginx closes idle connections first.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
@@ -76,6 +77,7 @@ async function main(): Promise<void> {
       server.close(() => resolve());
       server.closeIdleConnections();
     });
+    handler.close();
     await runtime.close().catch((err) => logger.error({ err }, 'wharf: error while closing'));
     logger.info('wharf: stopped');
     process.exit(0);

@@ -33,6 +33,12 @@ export interface Database {
    */
   listen(channel: string, onMessage: (payload: string) => void, onConnected: () => void): void;
   notify(channel: string, payload: string): Promise<void>;
+  /**
+   * Run fn while holding a session-level advisory lock, so app servers starting together take
+   * turns. A transaction-scoped lock is not enough for DDL that checks "if not exists": a backend
+   * that waited on it still reads the catalog as it was when its transaction began.
+   */
+  exclusively<T>(key: number, fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -107,6 +113,20 @@ async function openPostgres(config: Config['database'], logger: Logger): Promise
       await withDeadline(Promise.resolve(holder.current.unsafe('select 1')), deadline, () => holder.stuck());
     },
     jobsDb: async () => postgresJobsDb(() => holder.current, deadline),
+    exclusively: async (key, fn) => {
+      const reserved = await withDeadline(holder.current.reserve(), deadline, () => holder.stuck());
+      try {
+        // Another server may hold it for as long as its own start takes.
+        await withDeadline(Promise.resolve(reserved`select pg_advisory_lock(${key})`), 120_000);
+        try {
+          return await fn();
+        } finally {
+          await reserved`select pg_advisory_unlock(${key})`.catch(() => undefined);
+        }
+      } finally {
+        reserved.release();
+      }
+    },
     close: async () => {
       await Promise.all([holder.current.end({ timeout: 5 }), counters.current.end({ timeout: 5 })]);
     },

@@ -65,6 +65,8 @@ function wrap(client: PGlite, afterClose: () => void): Database {
     // One process: every write is made here, so every write is heard.
     listen: (_channel, _onMessage, onConnected) => onConnected(),
     notify: async () => undefined,
+    // One process owns the data directory: nothing to take turns with.
+    exclusively: (_key, fn) => fn(),
     ping: async () => {
       await client.query('select 1');
     },
@@ -103,6 +105,8 @@ async function throughServer(paths: { dir: string; socket: string; lock: string 
     // A local tool's writes (accounts, keys) are nothing the server's update-check caches hold.
     listen: (_channel, _onMessage, onConnected) => onConnected(),
     notify: async () => undefined,
+    // One process owns the data directory: nothing to take turns with.
+    exclusively: (_key, fn) => fn(),
     ping: async () => {
       await sql`select 1`;
     },

@@ -34,7 +34,10 @@ const decodeSegment = (s: string) => {
  * They bypass Express's middleware stack (the hot path); the rules stay in the services, the
  * wire (errors, addresses, limits, logging) is the one Express uses too.
  */
-export function fastPath(s: Services, opts: { trustProxy: number; logger: Logger }, next: RequestListener): RequestListener {
+/** The request listener, and close(): the access summary's last interval is logged, not lost, at shutdown. */
+export type RequestHandler = RequestListener & { close(): void };
+
+export function fastPath(s: Services, opts: { trustProxy: number; logger: Logger }, next: RequestListener): RequestHandler {
   const { logger } = opts;
   const summary = new AccessSummary(logger);
 
@@ -93,7 +96,7 @@ export function fastPath(s: Services, opts: { trustProxy: number; logger: Logger
     accessLine(logger, { reqId: requestId(req), method: req.method ?? 'GET', path, status, ms: performance.now() - started });
   };
 
-  return (req, res) => {
+  const listener: RequestListener = (req, res) => {
     const url = req.url ?? '/';
     if (!url.startsWith(UPDATES) && !url.startsWith(DOWNLOAD)) return next(req, res);
     const started = performance.now();
@@ -112,4 +115,5 @@ export function fastPath(s: Services, opts: { trustProxy: number; logger: Logger
       fail(req, res, new AppError(405, 'method_not_allowed', `${req.method} is not supported here.`, undefined, { Allow: allow }));
     }
   };
+  return Object.assign(listener, { close: () => summary.stop() });
 }

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { ensureBundles } from './bundles';
 
 export interface AssetManifest {
   /** Source name (`app.js`) → public path (`/assets/app.3f2a9c1b.js`). */
@@ -28,11 +29,14 @@ const VENDOR: Record<string, () => string> = {
 
 /** Content-hashed names for every file in public/: a deploy changes the URL, so caches bust. */
 export function buildAssetManifest(dir = publicFolder()): AssetManifest {
+  const problem = ensureBundles(dir);
+  if (problem) process.emitWarning(problem);
   const manifest: AssetManifest = { urls: {}, files: {} };
   const walk = (sub: string) => {
     for (const entry of fs.readdirSync(path.join(dir, sub), { withFileTypes: true })) {
       const rel = path.posix.join(sub, entry.name);
       if (entry.isDirectory()) walk(rel);
+      else if (entry.name.endsWith('.src-hash') || entry.name.endsWith('.tmp')) continue;
       else {
         const file = path.join(dir, rel);
         const hashed = fingerprint(rel, fs.readFileSync(file));

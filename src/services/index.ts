@@ -5,6 +5,8 @@ import type { Config } from '../config';
 import type { Database } from '../db/client';
 import type { Logger } from '../logger';
 import { AnalyticsService } from './analytics/analytics.service';
+import { ClientErrorsService } from './client-errors.service';
+import { ContentService } from './content/content.service';
 import { clientSnippet, renderClientFile } from './client-files.service';
 import { DownloadTokens } from './licensing/download-token.codec';
 import { DownloadsService } from './licensing/downloads.service';
@@ -20,6 +22,7 @@ import { AuthService } from './auth.service';
 import { OAuthService } from './oauth.service';
 import { SessionsService } from './sessions.service';
 import { UsersService } from './users.service';
+import { NotificationsService } from './notifications/notifications.service';
 
 export interface ServiceDeps {
   config: Config;
@@ -62,6 +65,8 @@ export function createServices(d: ServiceDeps) {
     oauth: new OAuthService(users, config.oauth),
     products,
     releases,
+    content: new ContentService(db, products, onProductChanged),
+    clientErrors: new ClientErrorsService(logger),
     catalog,
     checkins,
     analytics,
@@ -70,6 +75,7 @@ export function createServices(d: ServiceDeps) {
     licenses: new LicensesService(db, onCodeChanged),
     purchaseCodes: new PurchaseCodesService(db, products, onCodeChanged),
     apiLimits: { updates: perMinute(config.rateLimits.updatesPerMinute), licenses: perMinute(config.rateLimits.licensesPerMinute) },
+    notifications: new NotificationsService(db, products, config.webhooks, config.publicUrl, d.secretKey, logger),
     clientFiles: { render: renderClientFile, snippet: clientSnippet },
   };
 }

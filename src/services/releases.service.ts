@@ -1,18 +1,22 @@
 import crypto from 'node:crypto';
 import type { Storage } from '../adapters/storage/storage';
 import type { Db } from '../db/client';
+import * as cq from '../db/queries/content.queries';
 import * as q from '../db/queries/products.queries';
 import type { StoredReadme } from '../db/schema';
 import { AppError, ConflictError, NotFoundError, ValidationError } from '../lib/errors';
 import { isUuid } from '../lib/validation';
 import { compareVersions } from '../lib/version-compare';
 import type { Logger } from '../logger';
+import { versionNotes } from './content/version-notes';
 import { inspectPackage, PackageRejectedError, type PackageInfo } from './packages/package-inspector';
 import type { RangeReader } from './packages/range-reader';
 import type { ProductsService } from './products.service';
 import { releaseKey, uploadKey } from './releases/keys';
 import { ReleaseVerifier } from './releases/release-verifier';
 import { sweepExpiredUploads } from './releases/upload-sweeper';
+import { recordEvent } from './events/event-outbox';
+import { productRef } from './events/event-data';
 
 export type Version = q.VersionRow;
 
@@ -91,7 +95,7 @@ export class ReleasesService {
     if (!uploaded) throw new ValidationError('No file arrived in storage for this upload; upload the zip again.');
     if (uploaded.size > this.limits.maxBytes) {
       const reasons = [`The zip is ${formatMb(uploaded.size)}; the limit is ${formatMb(this.limits.maxBytes)}.`];
-      await this.refuse(upload, reasons);
+      await this.refuse(product, upload, reasons, null);
       throw new PackageRejectedError(reasons);
     }
     // Freeze the bytes first (a server-side copy to a key no policy names): what is inspected is what is released.
@@ -122,7 +126,7 @@ export class ReleasesService {
       }
     } catch (err) {
       await dropCopy();
-      if (err instanceof PackageRejectedError) await this.refuse(upload, err.reasons);
+      if (err instanceof PackageRejectedError) await this.refuse(product, upload, err.reasons, null);
       throw err;
     }
 
@@ -151,6 +155,7 @@ export class ReleasesService {
           upgradeNotice: info.readme?.upgradeNotice?.[info.version] ?? null,
         });
         if (!row) throw new ConflictError(`Version ${info.version} is already released.`, 'version_exists');
+        await recordVersionNotes(t, product.id, row.id, info);
         return row;
       });
     } catch (err) {
@@ -199,8 +204,20 @@ export class ReleasesService {
     await this.storage.delete(version.s3Key).catch((err) => this.logger.warn({ err, key: version.s3Key }, 'storage: could not delete object'));
   }
 
-  private async refuse(upload: q.UploadRow, reasons: string[]): Promise<void> {
-    await q.claimUpload(this.db, upload.id, 'refused', reasons);
+  /** A short-lived link to a verified version's zip, for its vendor (never counted as a customer download). */
+  async vendorDownloadUrl(userId: string, productId: string, ref: string): Promise<string> {
+    const { product, version } = await this.findVersion(userId, productId, ref);
+    if (version.status !== 'ready') throw new ConflictError(`Version ${version.version} is not verified, so it cannot be downloaded.`, 'version_not_ready');
+    return this.storage.presignGet(version.s3Key, { expiresSeconds: 300, filename: `${product.slug}.${version.version}.zip` });
+  }
+
+  private async refuse(product: q.ProductRow, upload: q.UploadRow, reasons: string[], version: string | null): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const t = tx as unknown as Db;
+      if (await q.claimUpload(t, upload.id, 'refused', reasons)) {
+        await recordEvent(t, { userId: product.userId, productId: product.id, type: 'release.refused', data: { product: productRef(product), version, reasons } });
+      }
+    });
     await this.storage.delete(upload.s3Key).catch((err) => this.logger.warn({ err, key: upload.s3Key }, 'storage: could not delete refused object'));
     this.logger.info({ uploadId: upload.id, reasons }, 'release: refused');
   }
@@ -236,6 +253,16 @@ function storedReadme(info: PackageInfo): StoredReadme | null {
   return info.readme
     ? { sections: info.readme.sections, changelog: info.readme.changelog, upgradeNotice: info.readme.upgradeNotice, shortDescription: info.readme.shortDescription ?? null }
     : null;
+}
+
+/** The zip's changelog and notice for its own version, its readme sections as HTML, and entries for older versions that have none. */
+async function recordVersionNotes(db: Db, productId: string, versionId: string, info: PackageInfo): Promise<void> {
+  const older = (await cq.versionsWithContent(db, productId)).filter((v) => v.versionId !== versionId && v.changelog === null);
+  const notes = versionNotes(info.version, info.readme, info.changelogFile, info.description, older.map((v) => v.version));
+  await cq.insertVersionContent(db, [
+    { versionId, productId, changelog: notes.changelog, upgradeNotice: notes.upgradeNotice, sections: notes.sections },
+    ...older.filter((v) => notes.entries.has(v.version)).map((v) => ({ versionId: v.versionId, productId, changelog: notes.entries.get(v.version)! })),
+  ]);
 }
 
 function formatMb(bytes: number): string {

@@ -26,6 +26,10 @@ let context: BrowserContext;
 let productId: string;
 /** Every Content-Security-Policy violation any watched page reported (console or event). */
 const cspViolations: string[] = [];
+/** Every console error and uncaught exception of a watched page (a missing favicon's 404 included). */
+const consoleErrors: string[] = [];
+/** A refused zip is answered 422 on purpose, and Chromium logs every 4xx answer to fetch/XHR as a console error. */
+const expectedConsoleError = (text: string, url: string) => /status of 422/.test(text) && /\/uploads\/[0-9a-f-]{36}\/finalize$/.test(url);
 
 async function watchCsp(ctx: BrowserContext): Promise<void> {
   await ctx.exposeBinding('__wharfCsp', (src, text: string) => void cspViolations.push(`${src.page.url()}: ${text}`));
@@ -36,7 +40,9 @@ async function watchCsp(ctx: BrowserContext): Promise<void> {
   });
   ctx.on('console', (m) => {
     if (/Content Security Policy|Refused to/i.test(m.text())) cspViolations.push(`${m.page()?.url()}: ${m.text()}`);
+    if (m.type() === 'error' && !expectedConsoleError(m.text(), m.location().url)) consoleErrors.push(`${m.page()?.url()}: ${m.text()} (${m.location().url})`);
   });
+  ctx.on('weberror', (e) => void consoleErrors.push(`${e.page()?.url()}: uncaught ${e.error().message}`));
 }
 
 /** A real plugin zip on disk; with `blobBytes`, an incompressible stored file makes it that much bigger. */
@@ -313,4 +319,8 @@ it('another site can frame the details page but not the dashboard', async () => 
     wordpress.closeAllConnections();
     await new Promise<void>((resolve) => wordpress.close(() => resolve()));
   }
+});
+
+it('no dashboard page logged a console error or threw', () => {
+  expect(consoleErrors).toEqual([]);
 });

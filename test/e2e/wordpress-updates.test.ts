@@ -26,6 +26,7 @@ import { adminPage, createProduct, licenseNotices, readCheckerState, releaseZip,
  */
 
 const EXPIRED_SLUG = 'wharf-expired-plugin';
+const THEME_CHANGELOG = 'Wharf theme changelog 2.0: a new header layout.';
 const EXPIRED_FILE = `${EXPIRED_SLUG}/${EXPIRED_SLUG}.php`;
 const EXPIRED_MESSAGE = 'Your purchase code expired on 31 January 2020; renew it to get version 1.1.';
 const licenseScreen = (kind: 'plugin' | 'theme', slug: string) =>
@@ -91,7 +92,10 @@ async function vendorSetup(): Promise<void> {
 
   ids.theme = await createProduct(a, vendor, 'theme', TEST_THEME_SLUG, 'Wharf Test Theme');
   build('theme', ids.theme, TEST_THEME_SLUG, 'Wharf Test Theme', '1.0');
-  await release(ids.theme, build('theme', ids.theme, TEST_THEME_SLUG, 'Wharf Test Theme', '2.0'), '2.0');
+  const theme2 = build('theme', ids.theme, TEST_THEME_SLUG, 'Wharf Test Theme', '2.0');
+  // Themes have no readme sections: the changelog comes from changelog.txt in the zip.
+  fs.writeFileSync(path.join(theme2, 'changelog.txt'), `= 2.0 =\n* ${THEME_CHANGELOG}\n\n= 1.0 =\n* First theme release.\n`);
+  await release(ids.theme, theme2, '2.0');
   [codes.theme] = (await createCodes(a, vendor, ids.theme)) as [string];
 }
 
@@ -178,7 +182,17 @@ it('theme: the admin saves the code, the check offers 2.0 from Wharf, Theme_Upgr
     theme: TEST_THEME_SLUG,
     new_version: '2.0',
     package: expect.stringMatching(new RegExp(`${downloadUrl().source}${TEST_THEME_SLUG}\\.zip$`)),
+    url: `${wharf().url}/details/${ids.theme}`,
   });
+  // The Themes screen links "View version 2.0 details" to Wharf's details page, which shows that version's changelog.
+  const themesScreen = await adminPage(s, '/wp-admin/themes.php');
+  expect(themesScreen.replace(/\\\//g, '/')).toContain(`${wharf().url}/details/${ids.theme}`);
+  const details = await fetch(transient.response![TEST_THEME_SLUG]!.url as string);
+  const detailsHtml = await details.text();
+  expect(details.status).toBe(200);
+  expect(detailsHtml).toContain('<h4>2.0</h4>');
+  expect(detailsHtml).toContain(`<li>${THEME_CHANGELOG}</li>`);
+  expect(detailsHtml).toContain('Bundles the Wharf update client (tests only).');
 
   const upgraded = await upgradeTheme(s, TEST_THEME_SLUG);
   expect(upgraded).toMatchObject({ ok: true, error: null, version: '2.0', active: true });

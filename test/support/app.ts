@@ -27,7 +27,7 @@ export interface TestApp {
  */
 export async function startTestApp(opts: { db?: DbKind; env?: Record<string, string>; logTo?: DestinationStream } = {}): Promise<TestApp> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-test-'));
-  let handler: http.RequestListener = (_req, res) => res.end();
+  let handler: http.RequestListener & { close?: () => void } = (_req, res) => res.end();
   const server = http.createServer((req, res) => handler(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
@@ -58,6 +58,7 @@ export async function startTestApp(opts: { db?: DbKind; env?: Record<string, str
     stop: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      handler.close?.();
       await runtime.close();
       await testDb?.drop();
       fs.rmSync(dataDir, { recursive: true, force: true });

@@ -36,6 +36,8 @@ export interface SendJobOptions {
 }
 
 const SCHEMA = 'pgboss';
+// Any fixed number every app server agrees on (not the migrations' key).
+const INSTALL_LOCK_KEY = 7_305_331_912;
 
 /**
  * Background jobs stored in PostgreSQL (pg-boss): a job outlives the app server that queued it,
@@ -74,18 +76,21 @@ export class JobQueue {
       openTelemetry: { enabled: false },
     });
     boss.on('error', (err: Error) => this.logger.warn({ err: err.message }, 'jobs: queue error'));
-    await boss.start();
-    for (const [name, d] of this.definitions) {
-      await boss.createQueue(name, {
-        policy: d.policy ?? 'standard',
-        retryLimit: d.retryLimit ?? 5,
-        retryDelay: d.retryDelaySeconds ?? 5,
-        retryBackoff: true,
-        ...(d.retryDelayMaxSeconds ? { retryDelayMax: d.retryDelayMaxSeconds } : {}),
-        ...(d.heartbeatSeconds ? { heartbeatSeconds: Math.max(10, d.heartbeatSeconds) } : {}),
-        expireInSeconds: d.expireInSeconds ?? 15 * 60,
-      });
-    }
+    // Servers starting together on an empty database would race to install pg-boss's schema.
+    await this.database.exclusively(INSTALL_LOCK_KEY, async () => {
+      await boss.start();
+      for (const [name, d] of this.definitions) {
+        await boss.createQueue(name, {
+          policy: d.policy ?? 'standard',
+          retryLimit: d.retryLimit ?? 5,
+          retryDelay: d.retryDelaySeconds ?? 5,
+          retryBackoff: true,
+          ...(d.retryDelayMaxSeconds ? { retryDelayMax: d.retryDelayMaxSeconds } : {}),
+          ...(d.heartbeatSeconds ? { heartbeatSeconds: Math.max(10, d.heartbeatSeconds) } : {}),
+          expireInSeconds: d.expireInSeconds ?? 15 * 60,
+        });
+      }
+    });
     this.boss = boss;
     for (const [name, d] of this.definitions) {
       await boss.work<object>(

@@ -2,6 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client';
 import { rowsOf } from '../rows';
 import { bindSite } from './licensing.queries';
+import { CODE_REF_SQL, PRODUCT_REF_SQL, insertCodeEvent } from './events.queries';
 import { preparedFor, prepareSql } from './prepared';
 
 /** The release a download token names, as the redirect needs it. */
@@ -72,12 +73,24 @@ const statements = preparedFor((db) => ({
          and (c.max_downloads is null or c.downloads_used < c.max_downloads)
          and (c.max_sites is null or ${p('devHost')}::boolean
               or exists (select 1 from code_sites s where s.code_id = c.id and s.host = ${p('host')}::text and s.active))
-       returning c.id, c.code, c.revision, c.max_sites, coalesce(c.downloads_used >= c.max_downloads, false) as bumped
+       returning c.id, c.code, c.note, c.product_id, c.revision, c.max_sites, c.max_downloads, coalesce(c.downloads_used >= c.max_downloads, false) as bumped
     ),
     site as (
       insert into code_sites (code_id, host, counts_toward_limit)
       select upd.id, ${p('host')}::text, not ${p('devHost')}::boolean from upd where ${p('host')}::text is not null and (upd.max_sites is null or ${p('devHost')}::boolean)
       on conflict (code_id, host) do update set active = true, deactivated_at = null where code_sites.active = false
+      returning 1
+    ),
+    ev_limit as (
+      insert into events (user_id, product_id, type, data)
+      select p.user_id, p.id, 'code.download_limit_reached', jsonb_build_object('product', ${PRODUCT_REF_SQL}, 'code', ${CODE_REF_SQL}, 'maxDownloads', c.max_downloads)
+      from upd c join products p on p.id = c.product_id where c.bumped
+      returning 1
+    ),
+    ev_site as (
+      insert into events (user_id, product_id, type, data)
+      select p.user_id, p.id, 'site.activated', jsonb_build_object('product', ${PRODUCT_REF_SQL}, 'code', ${CODE_REF_SQL}, 'site', ${p('host')}::text)
+      from site, upd c join products p on p.id = c.product_id
       returning 1
     ),
     dl as (
@@ -128,16 +141,23 @@ export async function seenCode(db: Db, codeId: string): Promise<SeenCode | null>
 export async function claimSlotAndCount(db: Db, a: { codeId: string; productId: string; versionId: string; host: string; releasedAt: number; version: string }): Promise<{ revision: number } | 'site_limit' | null> {
   return db.transaction(async (tx) => {
     const t = tx as unknown as Db;
-    const locked = rowsOf<{ id: string; max_sites: number | null }>(
+    const locked = rowsOf<{ id: string; max_sites: number | null; max_downloads: number | null; downloads_used: number }>(
       await t.execute(sql`update purchase_codes c set downloads_used = c.downloads_used + 1
         where c.id = ${a.codeId}::uuid and c.product_id = ${a.productId}::uuid and c.revoked_at is null
           and ${ENTITLED(sql`to_timestamp(${a.releasedAt / 1000}::float8)`)}
           and (c.max_downloads is null or c.downloads_used < c.max_downloads)
-        returning c.id, c.max_sites`),
+        returning c.id, c.max_sites, c.max_downloads, c.downloads_used`),
     )[0];
     if (!locked) return null;
     const site = await bindSite(t, a.codeId, a.host, true, locked.max_sites);
     if (site.revision === null && !site.wasActive) throw new SiteLimitReached(); // rolls the count back
+    // Events in the same transaction: the new site, the last slot taken, the last download used.
+    if (site.revision !== null && !site.wasActive) {
+      await insertCodeEvent(t, 'site.activated', a.codeId, { site: a.host });
+      const counted = rowsOf<{ n: number | string }>(await t.execute(sql`select count(*) as n from code_sites where code_id = ${a.codeId}::uuid and active and counts_toward_limit`))[0]!;
+      if (locked.max_sites !== null && Number(counted.n) >= locked.max_sites) await insertCodeEvent(t, 'site_limit.reached', a.codeId, { site: a.host, maxSites: locked.max_sites });
+    }
+    if (locked.max_downloads !== null && locked.downloads_used >= locked.max_downloads) await insertCodeEvent(t, 'code.download_limit_reached', a.codeId, { maxDownloads: locked.max_downloads });
     await t.execute(sql`insert into downloads (product_id, code_id, version, host) values (${a.productId}::uuid, ${a.codeId}::uuid, ${a.version}, ${a.host})`);
     const bumped = rowsOf<{ revision: number }>(await t.execute(sql`update purchase_codes set revision = revision + 1 where id = ${a.codeId}::uuid returning revision`))[0]!;
     return { revision: Number(bumped.revision) };

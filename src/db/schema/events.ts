@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { index, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { products } from './products';
 import { users } from './users';
@@ -17,6 +18,8 @@ export const events = pgTable(
     type: text('type').notNull(),
     data: jsonb('data').$type<Record<string, unknown>>().notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    // Set once the event has been fanned out to its endpoints' deliveries (notifications).
+    dispatchedAt: timestamp('dispatched_at', { withTimezone: true }),
   },
-  (t) => [index('events_user_time_idx').on(t.userId, t.createdAt)],
+  (t) => [index('events_user_time_idx').on(t.userId, t.createdAt), index('events_undispatched_idx').on(t.createdAt).where(sql`dispatched_at is null`)],
 );

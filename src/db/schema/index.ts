@@ -3,3 +3,5 @@ export * from './products';
 export * from './licensing';
 export * from './events';
 export * from './analytics';
+export * from './content';
+export * from './notifications';

@@ -60,12 +60,24 @@ export function productsApi(s: Services, publicUrl: string): Router {
     res.status(201).json(productJson(p, publicUrl));
   });
 
+  /** The sections the update API shows (the vendor's own HTML, else the live release's readme), as `{ key: html }`. */
+  const sectionsJson = async (userId: string, id: string) =>
+    Object.fromEntries((await s.content.editableSections(userId, id)).filter((x) => x.html !== '').map((x) => [x.key, x.html]));
+
   r.get('/products/:id', async (req, res) => {
-    res.json(productJson(await s.products.get(req.user!.id, req.params.id), publicUrl));
+    const p = await s.products.get(req.user!.id, req.params.id);
+    res.json({ ...productJson(p, publicUrl), sections: await sectionsJson(req.user!.id, p.id) });
   });
 
   r.patch('/products/:id', async (req, res) => {
-    res.json(productJson(await s.products.update(req.user!.id, req.params.id, body(req.body), { partial: true }), publicUrl));
+    const { sections, format, ...fields } = body(req.body);
+    const userId = req.user!.id;
+    // Sections are checked before anything is written, so a bad one changes nothing.
+    if (sections !== undefined) s.content.parseSections({ sections, format });
+    let p = await s.products.get(userId, req.params.id);
+    if (Object.keys(fields).length > 0) p = await s.products.update(userId, p.id, fields, { partial: true });
+    if (sections !== undefined) await s.content.updateSections(userId, p.id, { sections, format });
+    res.json({ ...productJson(p, publicUrl), sections: await sectionsJson(userId, p.id) });
   });
 
   r.delete('/products/:id', async (req, res) => {
@@ -94,7 +106,17 @@ export function productsApi(s: Services, publicUrl: string): Router {
 
   r.get('/products/:id/versions/:version', async (req, res) => {
     const { product, version } = await s.releases.findVersion(req.user!.id, req.params.id, req.params.version);
-    res.json(versionJson(version, product.liveVersionId));
+    const text = (await s.content.versionTexts(product.id)).get(version.id);
+    res.json({ ...versionJson(version, product.liveVersionId), changelog: text?.changelog ?? '', upgrade_notice: text?.upgradeNotice ?? '' });
+  });
+
+  // Per-version text: { changelog?, upgrade_notice?, format?: "html" | "markdown" } (its own service call, so other
+  // per-version fields can share this route).
+  r.patch('/products/:id/versions/:version', async (req, res) => {
+    const input = body(req.body);
+    const text = await s.content.updateVersionText(req.user!.id, req.params.id, req.params.version, input);
+    const { product, version } = await s.releases.findVersion(req.user!.id, req.params.id, text.versionId);
+    res.json({ ...versionJson(version, product.liveVersionId), changelog: text.changelog, upgrade_notice: text.upgradeNotice });
   });
 
   r.post('/products/:id/versions/:version/live', async (req, res) => {

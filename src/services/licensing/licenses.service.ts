@@ -7,6 +7,20 @@ import { activationVerdict, codeStatus, siteBinding } from './license.verdicts';
 import { normalizeCode } from './purchase-code.format';
 import { codeState, type CodeState } from './purchase-code.state';
 import { isDevelopmentHost, siteHost } from './site-host.rules';
+import { findProduct } from '../../db/queries/products.queries';
+import { recordEvent } from '../events/event-outbox';
+import { codeRef, productRef } from '../events/event-data';
+
+/** site.activated for a new binding, and site_limit.reached when it took the last slot; in the binding's transaction. */
+export async function recordSiteBound(t: Db, row: lq.PurchaseCodeRow, host: string, countedAfter: number): Promise<void> {
+  const product = await findProduct(t, row.productId);
+  if (!product) return;
+  const base = { product: productRef(product), code: codeRef(row) };
+  await recordEvent(t, { userId: product.userId, productId: product.id, type: 'site.activated', data: { ...base, site: host } });
+  if (row.maxSites !== null && !isDevelopmentHost(host) && countedAfter >= row.maxSites) {
+    await recordEvent(t, { userId: product.userId, productId: product.id, type: 'site_limit.reached', data: { ...base, site: host, maxSites: row.maxSites } });
+  }
+}
 
 export interface LicenseRequest {
   productId: unknown;
@@ -71,6 +85,7 @@ export class LicensesService {
       const binding = siteBinding(state, host);
       const change = binding === 'none' ? null : await lq.bindSite(t, row.id, host!, !isDevelopmentHost(host!), state.maxSites);
       const after = await this.load(t, productId, canonical, { inTransaction: true });
+      if (change && change.revision !== null && !change.wasActive) await recordSiteBound(t, after.row, host!, after.state.countedHosts.length);
       return { ...after, revision: change?.revision ?? null };
     });
     if (result.revision !== null) this.codeChanged(result.row.code, result.revision);
@@ -81,7 +96,13 @@ export class LicensesService {
   async deactivate(req: LicenseRequest) {
     const { productId, canonical, host } = this.parse(req, true);
     const { row } = await this.load(this.db, productId, canonical);
-    const revision = await lq.unbindSite(this.db, row.id, host!);
+    const revision = await this.db.transaction(async (tx) => {
+      const t = tx as unknown as Db;
+      const r = await lq.unbindSite(t, row.id, host!);
+      const product = r !== null ? await findProduct(t, row.productId) : undefined;
+      if (product) await recordEvent(t, { userId: product.userId, productId: product.id, type: 'site.deactivated', data: { product: productRef(product), code: codeRef(row), site: host } });
+      return r;
+    });
     if (revision !== null) this.codeChanged(row.code, revision);
     const after = await this.load(this.db, productId, canonical);
     return licenseJson(after.row, after.state, host);

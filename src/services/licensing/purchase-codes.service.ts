@@ -8,6 +8,8 @@ import type { ProductsService } from '../products.service';
 import type { CodeChanged } from './downloads.service';
 import { codeStatus, todayUtc, type CodeStatus } from './license.verdicts';
 import { formatCode, generateCode, normalizeCode } from './purchase-code.format';
+import { recordEvent } from '../events/event-outbox';
+import { codeRef, productRef } from '../events/event-data';
 
 const limit = (label: string) =>
   wholeNumber({ min: 1, max: 1_000_000, empty: null, message: `${label} must be a whole number from 1 to 1,000,000, or empty for no limit.` });
@@ -67,18 +69,29 @@ export class PurchaseCodesService {
     const product = await this.products.get(userId, productId);
     const v = parseInput(createSchema, input ?? {});
     const batchId = crypto.randomUUID();
-    const rows = await lq.insertCodes(
-      this.db,
-      Array.from({ length: v.count }, () => ({
+    const rows = await this.db.transaction(async (tx) => {
+      const t = tx as unknown as Db;
+      const inserted = await lq.insertCodes(
+        t,
+        Array.from({ length: v.count }, () => ({
+          productId: product.id,
+          code: generateCode(),
+          expiresOn: v.expiresAt,
+          maxDownloads: v.maxDownloads,
+          maxSites: v.maxSites,
+          note: v.note,
+          batchId,
+        })),
+      );
+      // A batch is one event.
+      await recordEvent(t, {
+        userId: product.userId,
         productId: product.id,
-        code: generateCode(),
-        expiresOn: v.expiresAt,
-        maxDownloads: v.maxDownloads,
-        maxSites: v.maxSites,
-        note: v.note,
-        batchId,
-      })),
-    );
+        type: 'code.created',
+        data: { product: productRef(product), batchId, count: inserted.length, expiresOn: v.expiresAt, maxDownloads: v.maxDownloads, maxSites: v.maxSites, note: v.note, codes: inserted.map((r) => codeRef(r)) },
+      });
+      return inserted;
+    });
     return { batchId, codes: rows.map((r) => codeView(r)) };
   }
 
@@ -111,8 +124,13 @@ export class PurchaseCodesService {
   }
 
   async setRevoked(userId: string, productId: string, codeId: string, revoked: boolean): Promise<CodeView> {
-    const { product } = await this.get(userId, productId, codeId);
-    const row = await lq.setRevoked(this.db, product.id, codeId, revoked);
+    const { product, code: before } = await this.get(userId, productId, codeId);
+    const row = await this.db.transaction(async (tx) => {
+      const t = tx as unknown as Db;
+      const changed = await lq.setRevoked(t, product.id, codeId, revoked);
+      if (changed && revoked && before.status !== 'revoked') await recordEvent(t, { userId: product.userId, productId: product.id, type: 'code.revoked', data: { product: productRef(product), code: codeRef(changed) } });
+      return changed;
+    });
     if (!row) throw new NotFoundError('No such purchase code');
     this.codeChanged(row.code, row.revision);
     return codeView(row);
@@ -128,10 +146,15 @@ export class PurchaseCodesService {
   }
 
   async deactivateSite(userId: string, productId: string, codeId: string, siteId: string): Promise<void> {
-    const { code, sites } = await this.get(userId, productId, codeId);
+    const { product, code, sites } = await this.get(userId, productId, codeId);
     const site = sites.find((s) => s.id === siteId);
     if (!site) throw new NotFoundError('No such site');
-    const revision = await lq.unbindSite(this.db, code.id, site.host);
+    const revision = await this.db.transaction(async (tx) => {
+      const t = tx as unknown as Db;
+      const r = await lq.unbindSite(t, code.id, site.host);
+      if (r !== null) await recordEvent(t, { userId: product.userId, productId: product.id, type: 'site.deactivated', data: { product: productRef(product), code: codeRef(code), site: site.host } });
+      return r;
+    });
     if (revision !== null) this.codeChanged(code.code, revision);
   }
 

@@ -39,6 +39,8 @@ export interface PackageInfo {
   fileCount: number;
   uncompressedBytes: number;
   readme: ReadmeInfo | null;
+  /** CHANGELOG.md / changelog.txt at the top of the folder, read only when readme.txt has no changelog entries. */
+  changelogFile: { name: string; text: string } | null;
   /** The archive as read (file list kept), for the verification pass that follows. */
   archive: ZipArchive;
 }
@@ -147,6 +149,16 @@ async function readReadme(zip: ZipArchive, top: string): Promise<ReadmeInfo | nu
   return parseReadme((await zip.readEntry(entry, README_MAX_BYTES, { partial: true })).toString('utf8'));
 }
 
+const CHANGELOG_FILES = ['changelog.md', 'changelog.txt'];
+
+async function readChangelogFile(zip: ZipArchive, top: string): Promise<{ name: string; text: string } | null> {
+  for (const wanted of CHANGELOG_FILES) {
+    const entry = zip.entries.find((e) => !e.isDirectory && e.name.toLowerCase() === `${top}/${wanted}`.toLowerCase());
+    if (entry) return { name: entry.name, text: (await zip.readEntry(entry, README_MAX_BYTES, { partial: true })).toString('utf8') };
+  }
+  return null;
+}
+
 const orNull = (s: string | null | undefined): string | null => (s ? s : null);
 
 /** Inspects a release zip; throws PackageRejectedError with every reason it found. */
@@ -165,9 +177,11 @@ export async function inspectPackage(reader: RangeReader, opts: InspectOptions):
 
   let main: MainFile | string;
   let readme: ReadmeInfo | null = null;
+  let changelogFile: { name: string; text: string } | null = null;
   try {
     main = opts.type === 'plugin' ? await findPluginMain(zip, top) : await findThemeMain(zip, top);
     readme = await readReadme(zip, top);
+    if (!readme || readme.changelog.length === 0) changelogFile = await readChangelogFile(zip, top);
   } catch (err) {
     // A damaged or lying entry: report it alongside anything else found.
     if (err instanceof ZipFormatError) throw new PackageRejectedError([...reasons, err.message]);
@@ -198,6 +212,7 @@ export async function inspectPackage(reader: RangeReader, opts: InspectOptions):
     fileCount: zip.entries.filter((e) => !e.isDirectory).length,
     uncompressedBytes: zip.entries.reduce((sum, e) => sum + e.uncompressedSize, 0),
     readme,
+    changelogFile,
     archive: zip,
   };
 }

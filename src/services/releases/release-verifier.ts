@@ -6,6 +6,8 @@ import { compareVersions } from '../../lib/version-compare';
 import type { Logger } from '../../logger';
 import { ZipArchive, ZipFormatError, type ZipEntry } from '../packages/zip-archive';
 import { ZipStreamVerifier, ZipVerificationError } from '../packages/zip-verifier';
+import { recordEvent } from '../events/event-outbox';
+import { productRef } from '../events/event-data';
 
 /** What the pass needs of the file list; finalize hands over the one it read, a resumed pass reads it again. */
 export interface FileList {
@@ -114,6 +116,7 @@ export class ReleaseVerifier {
       const goesLive = !current || compareVersions(ready.version, current.version) > 0;
       if (goesLive) await q.setLiveVersion(t, product.id, ready.id);
       else await q.bumpRevision(t, product.id);
+      await recordEvent(t, { userId: product.userId, productId: product.id, type: 'release.published', data: { product: productRef(product), version: ready.version, live: goesLive } });
       return goesLive;
     });
     if (live === null) return; // deleted (or decided elsewhere) while it was being read
@@ -122,7 +125,13 @@ export class ReleaseVerifier {
   }
 
   private async refuse(version: q.VersionRow, reasons: string[]): Promise<void> {
-    const row = await q.markVersionRefused(this.db, version.id, reasons);
+    const row = await this.db.transaction(async (tx) => {
+      const t = tx as unknown as Db;
+      const refused = await q.markVersionRefused(t, version.id, reasons);
+      const product = refused && (await q.findProduct(t, refused.productId));
+      if (product) await recordEvent(t, { userId: product.userId, productId: product.id, type: 'release.refused', data: { product: productRef(product), version: refused.version, reasons } });
+      return refused;
+    });
     if (!row) return;
     await this.storage.delete(version.s3Key).catch((err: Error) => this.logger.warn({ err: err.message, key: version.s3Key }, 'storage: could not delete refused object'));
     this.logger.info({ productId: version.productId, version: version.version, reasons }, 'release: refused by verification');

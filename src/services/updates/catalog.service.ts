@@ -5,8 +5,9 @@ import { GONE, ReadThroughCache } from '../../adapters/cache/read-through.cache'
 import type { Database, Db } from '../../db/client';
 import { catalogProduct, catalogProductRevision, catalogVersion, catalogVersionRefs, type CatalogVersionRow } from '../../db/queries/catalog.queries';
 import { activeInstallCount } from '../../db/queries/analytics.queries';
+import { productSectionsOf, readyVersionContent } from '../../db/queries/content.queries';
 import * as lq from '../../db/queries/licensing.queries';
-import type { StoredReadme } from '../../db/schema';
+import type { StoredReadme, StoredSection } from '../../db/schema';
 import { sha256Hex } from '../../lib/crypto';
 import { isUuid } from '../../lib/validation';
 import type { Logger } from '../../logger';
@@ -46,6 +47,17 @@ export interface ProductSnapshot {
   versions: VersionRef[];
   /** Sites that checked in during the last 7 days, as of when the snapshot was loaded (absent in entries cached before it existed). */
   activeInstalls?: number;
+  /** Sanitized HTML from the content tables: loaded with the snapshot, so no update check queries for it. */
+  content?: SnapshotContent;
+}
+
+export interface SnapshotContent {
+  /** The vendor's own sections (dashboard or API); null when never edited. */
+  sections: StoredSection[] | null;
+  /** The live version's readme sections, converted at upload; null for versions from before that. */
+  liveSections: StoredSection[] | null;
+  /** Every ready version's changelog and upgrade notice. */
+  notes: { versionId: string; version: string; changelog: string; upgradeNotice: string }[];
 }
 
 /** Where writes are announced to the other app servers. */
@@ -184,9 +196,11 @@ export class Catalog {
   private async loadProduct(id: string): Promise<ProductSnapshot | null> {
     const p = await catalogProduct(this.db, id);
     if (!p) return null;
-    const [refs, live, activeInstalls] = await Promise.all([
+    const [refs, live, notes, sections, activeInstalls] = await Promise.all([
       catalogVersionRefs(this.db, id),
       p.liveVersionId ? this.version(id, p.liveVersionId) : null,
+      readyVersionContent(this.db, id),
+      productSectionsOf(this.db, id),
       // Read with the snapshot (so at most every CACHE_SHARED_FRESH_SECONDS), never per update check.
       activeInstallCount(this.db, id, windowStart(7, Date.now())),
     ]);
@@ -208,6 +222,11 @@ export class Catalog {
       live,
       versions: refs.map((r) => ({ id: r.id, version: r.version, releasedAt: r.releasedAt.getTime() })),
       activeInstalls,
+      content: {
+        sections,
+        liveSections: notes.find((n) => n.versionId === p.liveVersionId)?.sections ?? null,
+        notes: notes.map((n) => ({ versionId: n.versionId, version: n.version, changelog: n.changelog, upgradeNotice: n.upgradeNotice })),
+      },
     };
   }
 

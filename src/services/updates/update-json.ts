@@ -1,3 +1,4 @@
+import { assembleChangelog, storedUpgradeNotice } from '../content/changelog';
 import { escapeHtml, sanitizeSectionHtml } from '../content/html-sanitizer';
 import { safeHttpUrl } from '../content/urls';
 import { readmeToHtml } from '../packages/readme-html';
@@ -10,22 +11,39 @@ function lastUpdated(ms: number): string {
 }
 
 function changelogHtml(p: ProductSnapshot, v: VersionMeta | null): string {
+  // Per-version changelogs (filled at upload, edited in the dashboard or by API) first.
+  const assembled = p.content ? assembleChangelog(p.content.notes, v?.version ?? null) : '';
+  if (assembled) return assembled;
   if (p.changelog.trim()) return readmeToHtml(p.changelog);
   const entries = v?.readme?.changelog ?? [];
   // Each part is escaped or already sanitized; the joined whole goes through the sanitizer once more all the same.
   return sanitizeSectionHtml(entries.map((e) => `<h4>${escapeHtml(e.version)}</h4>\n${readmeToHtml(e.body)}`).join('\n'));
 }
 
-function renderSections(p: ProductSnapshot, v: VersionMeta | null): Record<string, string> {
+/** The zip's sections: converted at upload for the live version, else rendered from the stored readme (older rows). */
+function zipSections(p: ProductSnapshot, v: VersionMeta | null): Map<string, string> {
+  const stored = v && v.id === p.live?.id ? p.content?.liveSections : null;
+  if (stored) return new Map(stored.map((s) => [s.key, s.html]));
   const readme = v?.readme?.sections ?? {};
-  const own = (key: string): string => (Object.hasOwn(readme, key) ? readme[key]! : '');
+  const out = new Map<string, string>();
+  for (const [key, text] of Object.entries(readme)) if (key !== 'upgrade_notice' && key !== 'changelog') out.set(key, readmeToHtml(text));
+  if (!out.get('description')?.trim() && v?.readme?.shortDescription) out.set('description', readmeToHtml(v.readme.shortDescription));
+  return out;
+}
+
+/** Uncached (the preview renders unsaved text with it); productSections caches per revision. */
+export function renderSections(p: ProductSnapshot, v: VersionMeta | null): Record<string, string> {
+  // The vendor's sections (sanitized HTML), then the older Markdown fields, then the zip's readme.
+  const own = new Map((p.content?.sections ?? []).map((s) => [s.key, s.html]));
+  const zip = zipSections(p, v);
+  const pick = (key: string, markdown: string): string => own.get(key) ?? (markdown.trim() ? readmeToHtml(markdown) : (zip.get(key) ?? ''));
   const out: Record<string, string> = {
-    description: readmeToHtml(p.description.trim() || own('description') || v?.readme?.shortDescription || ''),
-    installation: readmeToHtml(p.installation.trim() || own('installation')),
+    description: pick('description', p.description),
+    installation: pick('installation', p.installation),
     changelog: changelogHtml(p, v),
   };
-  for (const [key, text] of Object.entries(readme)) {
-    if (!Object.hasOwn(out, key) && key !== 'upgrade_notice') out[key] = readmeToHtml(text);
+  for (const [key, html] of [...own, ...zip]) {
+    if (!Object.hasOwn(out, key)) out[key] = html;
   }
   return out;
 }
@@ -56,9 +74,10 @@ export function productSections(p: ProductSnapshot, v: VersionMeta | null): Reco
   return sections;
 }
 
-/** The upgrade notice as WordPress's allowlist lets it through; absent when nothing is left. */
-function upgradeNotice(v: VersionMeta): string | undefined {
-  const html = v.upgradeNotice ? sanitizeSectionHtml(v.upgradeNotice).trim() : '';
+/** The offered version's upgrade notice as WordPress's allowlist lets it through; absent when nothing is left. */
+function upgradeNotice(p: ProductSnapshot, v: VersionMeta): string | undefined {
+  const text = storedUpgradeNotice(p.content?.notes, v.id) ?? v.upgradeNotice;
+  const html = text ? sanitizeSectionHtml(text).trim() : '';
   return html === '' ? undefined : html;
 }
 
@@ -85,7 +104,7 @@ export function renderBase(p: ProductSnapshot, v: VersionMeta, detailsUrl: strin
     tested: v.tested,
     requires_php: v.requiresPhp,
     last_updated: lastUpdated(v.releasedAt),
-    upgrade_notice: upgradeNotice(v),
+    upgrade_notice: upgradeNotice(p, v),
     author: author ? escapeHtml(author) : undefined,
     author_homepage: safeHttpUrl(p.authorHomepage) ?? safeHttpUrl(v.authorUri) ?? undefined,
     sections: productSections(p, v),

@@ -111,6 +111,7 @@ describe('the embedded setup', () => {
       `/products/${productId}/codes/${codeId}`,
       batch.location!,
       '/account',
+      '/notifications',
       '/no-such-page',
     ];
     for (const path of pages) {

@@ -150,7 +150,8 @@ describe.each(DB_KINDS)('text, numbers and dates (%s)', (db) => {
   test('the product forms re-render with the message next to the field and store nothing', async () => {
     const web = vendor.web;
     const products = await count('products');
-    for (const field of [...SINGLE_LINE, ...MULTI_LINE]) {
+    // Description, installation and the other sections are edited on the sections page (the rich text editor's form).
+    for (const field of SINGLE_LINE) {
       const c = CONTROLS[counter++ % CONTROLS.length]!;
       const values = validProduct(`form-${counter++}`);
       values[field] = poison(values[field]!, c);
@@ -167,6 +168,14 @@ describe.each(DB_KINDS)('text, numbers and dates (%s)', (db) => {
     }
     expect(await count('products')).toBe(products);
     expect((await api(app.url, vendor.key, 'GET', `/api/v1/products/${productId}`)).json.name).toBe('Acme\tTools');
+    for (const field of ['description', 'installation', 'faq']) {
+      const c = CONTROLS[counter++ % CONTROLS.length]!;
+      await web.get(`/products/${productId}/content`);
+      const res = await web.post(`/products/${productId}/content`, { format: 'markdown', [`section_${field}`]: poison('Some text', c) });
+      expect({ field, status: res.status }).toEqual({ field, status: 422 });
+      expectFieldError(res.text, `section_${field}`, /control character U\+00/);
+    }
+    expect((await api(app.url, vendor.key, 'GET', `/api/v1/products/${productId}`)).json.sections).not.toHaveProperty('faq');
   });
 
   test('the purchase-code form re-renders with the field named, for control characters, non-numbers and dates', async () => {
