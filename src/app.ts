@@ -12,6 +12,8 @@ import { accountRoutes } from './routes/account.routes';
 import { clientErrorsApi } from './routes/api/client-errors.api';
 import { licensesApi } from './routes/api/licenses.api';
 import { productsApi } from './routes/api/products.api';
+import { analyticsApi } from './routes/api/analytics.api';
+import { analyticsRoutes } from './routes/analytics.routes';
 import { purchaseCodesApi } from './routes/api/purchase-codes.api';
 import { webhooksApi } from './routes/api/webhooks.api';
 import { authRoutes } from './routes/auth.routes';
@@ -80,6 +82,7 @@ export function createApp(d: AppDeps): Express {
   // /api never falls through to the cookie-and-CSRF page stack.
   const api = express.Router();
   api.use('/v1', licensesApi(d.services));
+  api.use('/v1', requireApiKey(d.services.users), productsApi(d.services, publicUrl), purchaseCodesApi(d.services), analyticsApi(d.services));
   api.use('/v1', requireApiKey(d.services.users), productsApi(d.services, publicUrl), purchaseCodesApi(d.services), webhooksApi(d.services));
   api.use(notFound);
   app.use('/api', api);
@@ -92,6 +95,7 @@ export function createApp(d: AppDeps): Express {
   app.get('/', (req, res) => res.redirect(req.user ? '/products' : '/login'));
   app.use(requireUser);
   app.use(productRoutes(d.services, publicUrl));
+  app.use(analyticsRoutes(d.services));
   app.use(releaseRoutes(d.services, publicUrl));
   app.use(contentRoutes(d.services));
   app.use(purchaseCodeRoutes(d.services));

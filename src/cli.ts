@@ -10,6 +10,8 @@ import { migrate } from './db/migrate';
 import { formatError } from './lib/format-error';
 import { createLogger, type Logger } from './logger';
 import { UsersService } from './services/users.service';
+import { rebuildAnalytics } from './db/queries/analytics.queries';
+import { maintainCheckins, MEMBERSHIP_DAYS } from './services/analytics/analytics.service';
 
 const USAGE = `Usage: wharf <command> [options]   (same environment as the server; see README)
 On the embedded database (no DATABASE_URL) a running server is used through its socket.
@@ -17,6 +19,8 @@ On the embedded database (no DATABASE_URL) a running server is used through its 
   user:create --email <email> --password <password>   create a vendor account
   apikey:create --email <email> [--name <label>]      print a new API key for that vendor
   migrate                                             apply pending database migrations
+  analytics:rebuild                                   recompute site last-seen rows and daily rollups from the kept check-ins
+  analytics:maintain                                  create check-in partitions ahead, drop those past CHECKIN_RETENTION_DAYS
   s3:serve --port <p> --dir <d> [--bucket wharf] [--cors-origin <url>]
                                                       run the embedded S3 server alone
 `;
@@ -51,6 +55,24 @@ async function main(argv: string[]): Promise<number> {
       try {
         const n = await migrate(database.db, logger);
         process.stdout.write(n ? `Applied ${n} migration(s).\n` : 'Database is up to date.\n');
+      } finally {
+        await database.close();
+      }
+      return 0;
+    }
+    case 'analytics:rebuild':
+    case 'analytics:maintain': {
+      // A rebuild reads every kept check-in: no per-statement deadline of the web path applies.
+      const database = await openDatabase({ ...config.database, queryTimeoutMs: Math.max(config.database.queryTimeoutMs, 3_600_000) }, logger, { role: `wharf ${command}`, viaServer: true });
+      try {
+        await migrate(database.db, logger);
+        if (command === 'analytics:rebuild') {
+          const r = await rebuildAnalytics(database.db, MEMBERSHIP_DAYS);
+          process.stdout.write(`Rebuilt ${r.sites} site(s) and ${r.days} day(s) of rollups.\n`);
+        } else {
+          const r = await maintainCheckins(database.db, config.checkinRetentionDays, logger);
+          process.stdout.write(r ? `Created: ${r.created.join(', ') || 'none'}. Dropped: ${r.dropped.join(', ') || 'none'}.\n` : 'Another server is maintaining the partitions right now.\n');
+        }
       } finally {
         await database.close();
       }

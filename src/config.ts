@@ -43,6 +43,7 @@ const schema = z.object({
   RATE_LIMIT_LICENSES_PER_MINUTE: int(0, 100_000).default(30),
   SHUTDOWN_TIMEOUT_MS: int(0, 600000).default(15000),
   CHECKIN_FLUSH_MS: int(50, 600000).default(2000),
+  CHECKIN_RETENTION_DAYS: int(1, 3650).default(90),
 
   WEBHOOK_ALLOW_PRIVATE: bool.default(false),
   WEBHOOK_TIMEOUT_MS: int(100, 60_000).default(5000),
@@ -102,6 +103,8 @@ export interface Config {
   rateLimits: { updatesPerMinute: number; licensesPerMinute: number };
   shutdownTimeoutMs: number;
   checkinFlushMs: number;
+  /** Raw check-ins older than this are dropped, a month partition at a time; rollups are kept. */
+  checkinRetentionDays: number;
   /** Notification delivery (Slack, Discord, signed webhooks). */
   webhooks: { allowPrivate: boolean; httpsOnly: boolean; timeoutMs: number; retryBaseMs: number; pollMs: number };
   /** Sign-in with a provider is offered only when its client id and secret are both set. */
@@ -176,6 +179,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     rateLimits: { updatesPerMinute: e.RATE_LIMIT_UPDATES_PER_MINUTE, licensesPerMinute: e.RATE_LIMIT_LICENSES_PER_MINUTE },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     checkinFlushMs: e.CHECKIN_FLUSH_MS,
+    checkinRetentionDays: e.CHECKIN_RETENTION_DAYS,
     webhooks: {
       allowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
       httpsOnly: e.NODE_ENV === 'production',

@@ -96,6 +96,11 @@ export async function openRuntime(config: Config, logger: Logger, opts: { migrat
     const sweeper = setInterval(sweep, 60_000);
     sweeper.unref();
     sweep();
+    // Hourly, on one app server at a time (advisory lock): check-in partitions ahead, retention, membership pruning.
+    const maintain = () => void services.analytics.maintain().catch((err: Error) => logger.warn({ err: err.message }, 'analytics: partition maintenance failed'));
+    const maintainer = setInterval(maintain, 3_600_000);
+    maintainer.unref();
+    maintain();
     return {
       config,
       logger,
@@ -108,6 +113,7 @@ export async function openRuntime(config: Config, logger: Logger, opts: { migrat
       ...(embedded ? { embeddedS3: embedded } : {}),
       close: async () => {
         clearInterval(sweeper);
+        clearInterval(maintainer);
         await services.notifications.stop();
         await jobs.stop();
         services.catalog.stop();

@@ -21,6 +21,12 @@ function fingerprint(name: string, content: Buffer): string {
   return `${name.slice(0, name.length - ext.length)}.${hash}${ext}`;
 }
 
+/** Files of npm packages served as our own assets, never from a CDN: public name → file on disk. */
+const VENDOR: Record<string, () => string> = {
+  // Chart.js (analytics charts): its UMD build, a single file.
+  'chart.umd.min.js': () => path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.min.js'),
+};
+
 /** Content-hashed names for every file in public/: a deploy changes the URL, so caches bust. */
 export function buildAssetManifest(dir = publicFolder()): AssetManifest {
   const problem = ensureBundles(dir);
@@ -40,6 +46,12 @@ export function buildAssetManifest(dir = publicFolder()): AssetManifest {
     }
   };
   walk('');
+  for (const [rel, resolve] of Object.entries(VENDOR)) {
+    const file = resolve();
+    const hashed = fingerprint(rel, fs.readFileSync(file));
+    manifest.urls[rel] = `/assets/${hashed}`;
+    manifest.files[hashed] = file;
+  }
   return manifest;
 }
 

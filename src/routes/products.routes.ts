@@ -16,7 +16,9 @@ export function productRoutes(s: Services, publicUrl: string): Router {
 
   r.get('/products', async (req, res) => {
     const products = await s.products.list(req.user!.id);
-    res.render('pages/products/list', { title: 'Your products', products });
+    // Active installs (7 days), downloads (30 days) and a 30-day sparkline per product, from the analytics rollups.
+    const overview = await s.analytics.overview(products.map((p) => p.id));
+    res.render('pages/products/list', { title: 'Your products', products, overview });
   });
 
   r.get('/products/new', (_req, res) => {

@@ -4,6 +4,7 @@ import type { Storage } from '../adapters/storage/storage';
 import type { Config } from '../config';
 import type { Database } from '../db/client';
 import type { Logger } from '../logger';
+import { AnalyticsService } from './analytics/analytics.service';
 import { ClientErrorsService } from './client-errors.service';
 import { ContentService } from './content/content.service';
 import { clientSnippet, renderClientFile } from './client-files.service';
@@ -56,6 +57,7 @@ export function createServices(d: ServiceDeps) {
   const rateLimits = new SharedRateLimiter(db);
   const products = new ProductsService(db, d.storage, logger, onProductChanged);
   const releases = new ReleasesService(db, d.storage, products, config.uploads, logger, onProductChanged);
+  const analytics = new AnalyticsService(db, products, config.checkinRetentionDays, logger);
   return {
     users,
     sessions,
@@ -67,6 +69,7 @@ export function createServices(d: ServiceDeps) {
     clientErrors: new ClientErrorsService(logger),
     catalog,
     checkins,
+    analytics,
     updates: new UpdatesService(catalog, tokens, checkins, config.publicUrl),
     downloads: new DownloadsService(d.database.counterDb, d.storage, tokens, onCodeChanged),
     licenses: new LicensesService(db, onCodeChanged),

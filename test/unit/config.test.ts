@@ -32,3 +32,9 @@ test('production needs a shared SECRET_KEY and an S3 endpoint needs a bucket', (
   expect(c.memcached.servers).toEqual(['a:11211', 'b:11211']);
   expect(c.publicUrl).toBe('https://updates.example.com');
 });
+
+test('CHECKIN_RETENTION_DAYS: 90 days by default, a whole number of days from 1', () => {
+  expect(loadConfig({}).checkinRetentionDays).toBe(90);
+  expect(loadConfig({ CHECKIN_RETENTION_DAYS: '400' }).checkinRetentionDays).toBe(400);
+  for (const bad of ['0', '-5', 'ninety', '1.5']) expect(() => loadConfig({ CHECKIN_RETENTION_DAYS: bad })).toThrow(/CHECKIN_RETENTION_DAYS/);
+});

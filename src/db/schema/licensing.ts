@@ -1,4 +1,4 @@
-import { bigserial, boolean, date, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigserial, boolean, date, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { products } from './products';
 
 export const purchaseCodes = pgTable(
@@ -62,11 +62,16 @@ export const downloads = pgTable(
   (t) => [index('downloads_code_idx').on(t.codeId), index('downloads_product_idx').on(t.productId, t.createdAt)],
 );
 
-/** Update checks, written in batches; no raw IP addresses. Identical checks within a flush share a row (`checks`). */
+/**
+ * Update checks, written in batches; no raw IP addresses. Identical checks within a flush share a row (`checks`).
+ * Partitioned by month on `checked_at` (native range partitioning, made by hand in the analytics migration:
+ * drizzle-kit cannot declare it); partitions are created ahead and dropped after CHECKIN_RETENTION_DAYS by
+ * src/services/analytics/partitions.ts.
+ */
 export const checkins = pgTable(
   'checkins',
   {
-    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    id: bigserial('id', { mode: 'number' }).notNull(),
     productId: uuid('product_id')
       .notNull()
       .references(() => products.id, { onDelete: 'cascade' }),
@@ -79,6 +84,8 @@ export const checkins = pgTable(
     /** When the last of the checks this row stands for happened. */
     checkedAt: timestamp('checked_at', { withTimezone: true }).notNull(),
     checks: integer('checks').notNull().default(1),
+    /** The licence verdict of the check: 'valid', 'none' (no code sent, or a free product) or a license_error code. */
+    license: text('license'),
   },
-  (t) => [index('checkins_product_time_idx').on(t.productId, t.checkedAt)],
+  (t) => [primaryKey({ columns: [t.id, t.checkedAt] }), index('checkins_product_time_idx').on(t.productId, t.checkedAt), index('checkins_product_host_idx').on(t.productId, t.host)],
 );

@@ -4,6 +4,7 @@ import { HotCache } from '../../adapters/cache/hot.cache';
 import { GONE, ReadThroughCache } from '../../adapters/cache/read-through.cache';
 import type { Database, Db } from '../../db/client';
 import { catalogProduct, catalogProductRevision, catalogVersion, catalogVersionRefs, type CatalogVersionRow } from '../../db/queries/catalog.queries';
+import { activeInstallCount } from '../../db/queries/analytics.queries';
 import { productSectionsOf, readyVersionContent } from '../../db/queries/content.queries';
 import * as lq from '../../db/queries/licensing.queries';
 import type { StoredReadme, StoredSection } from '../../db/schema';
@@ -12,6 +13,7 @@ import { isUuid } from '../../lib/validation';
 import type { Logger } from '../../logger';
 import type { VersionRef } from '../licensing/license.verdicts';
 import { codeState, type CodeState } from '../licensing/purchase-code.state';
+import { windowStart } from '../analytics/analytics.service';
 
 export interface VersionMeta extends VersionRef {
   name: string;
@@ -43,6 +45,8 @@ export interface ProductSnapshot {
   icons: { '1x': string | null; '2x': string | null };
   live: VersionMeta | null;
   versions: VersionRef[];
+  /** Sites that checked in during the last 7 days, as of when the snapshot was loaded (absent in entries cached before it existed). */
+  activeInstalls?: number;
   /** Sanitized HTML from the content tables: loaded with the snapshot, so no update check queries for it. */
   content?: SnapshotContent;
 }
@@ -192,11 +196,13 @@ export class Catalog {
   private async loadProduct(id: string): Promise<ProductSnapshot | null> {
     const p = await catalogProduct(this.db, id);
     if (!p) return null;
-    const [refs, live, notes, sections] = await Promise.all([
+    const [refs, live, notes, sections, activeInstalls] = await Promise.all([
       catalogVersionRefs(this.db, id),
       p.liveVersionId ? this.version(id, p.liveVersionId) : null,
       readyVersionContent(this.db, id),
       productSectionsOf(this.db, id),
+      // Read with the snapshot (so at most every CACHE_SHARED_FRESH_SECONDS), never per update check.
+      activeInstallCount(this.db, id, windowStart(7, Date.now())),
     ]);
     return {
       id: p.id,
@@ -215,6 +221,7 @@ export class Catalog {
       icons: { '1x': p.icon1x, '2x': p.icon2x },
       live,
       versions: refs.map((r) => ({ id: r.id, version: r.version, releasedAt: r.releasedAt.getTime() })),
+      activeInstalls,
       content: {
         sections,
         liveSections: notes.find((n) => n.versionId === p.liveVersionId)?.sections ?? null,

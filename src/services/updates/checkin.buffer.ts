@@ -5,7 +5,7 @@ export type Checkin = Omit<CheckinRow, 'id' | 'checks' | 'checkedAt'> & { checke
 export type PendingCheckin = Checkin & { checks: number };
 
 /** Every recorded field but the time: checks equal on all of them become one row. */
-const identity = (r: Checkin) => `${r.productId}\n${r.host ?? ''}\n${r.installedVersion ?? ''}\n${r.wpVersion ?? ''}\n${r.phpVersion ?? ''}\n${r.locale ?? ''}\n${r.codeId ?? ''}`;
+const identity = (r: Checkin) => `${r.productId}\n${r.host ?? ''}\n${r.installedVersion ?? ''}\n${r.wpVersion ?? ''}\n${r.phpVersion ?? ''}\n${r.locale ?? ''}\n${r.codeId ?? ''}\n${r.license ?? ''}`;
 
 /**
  * Check-ins waiting for the next flush, identical ones folded into one row with a count (a site

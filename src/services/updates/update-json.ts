@@ -110,6 +110,8 @@ export function renderBase(p: ProductSnapshot, v: VersionMeta, detailsUrl: strin
     sections: productSections(p, v),
     banners: clean(urls(p.banners)),
     icons: clean(urls(p.icons)),
+    // WordPress's "View details" shows it as "N+ active installations" (issue 13: 7-day active sites).
+    active_installs: p.activeInstalls,
   };
   // Absent rather than null: PUC and WordPress treat a missing field as "unknown".
   return JSON.stringify(clean(body)).slice(0, -1);

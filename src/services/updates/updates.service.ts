@@ -89,6 +89,7 @@ export class UpdatesService {
       phpVersion: short(req.php, 32),
       locale: short(req.locale, 32),
       codeId: code ? code.id : null,
+      license: decision.error ? (decision.error.code === 'missing' ? 'none' : decision.error.code) : code ? 'valid' : 'none',
       checkedAt: now,
     });
     return finish(this.base(product, version), downloadUrlJson, decision.error);
@@ -112,7 +113,7 @@ export class UpdatesService {
 
   /** Rendered once per product revision and version. */
   private base(product: ProductSnapshot, version: VersionMeta): string {
-    const key = `${product.id}:${product.revision}:${version.id}`;
+    const key = `${product.id}:${product.revision}:${version.id}:${product.activeInstalls ?? ''}`;
     let base = this.rendered.get(key);
     if (base === undefined) {
       base = renderBase(product, version, `${this.publicUrl}/details/${product.id}`);
