@@ -13,12 +13,15 @@ import { accountRoutes } from './routes/account.routes';
 import { licensesApi } from './routes/api/licenses.api';
 import { productsApi } from './routes/api/products.api';
 import { purchaseCodesApi } from './routes/api/purchase-codes.api';
+import { repositoryApi } from './routes/api/repository.api';
+import { webhooksApi } from './routes/api/webhooks.api';
 import { authRoutes } from './routes/auth.routes';
 import { oauthRoutes } from './routes/oauth.routes';
 import { detailsRoutes } from './routes/details.routes';
 import { healthRoutes, type Readiness } from './routes/health.routes';
 import { productRoutes } from './routes/products.routes';
 import { purchaseCodeRoutes } from './routes/purchase-codes.routes';
+import { gitRoutes } from './routes/git.routes';
 import { releaseRoutes } from './routes/releases.routes';
 import type { Runtime } from './runtime';
 
@@ -66,6 +69,8 @@ export function createApp(d: AppDeps): Express {
   app.use(healthRoutes(d.database, d.storage, readiness));
   app.use(requestLog(d.logger));
 
+  // Git webhooks are signed over their raw bytes: parsed by their own route, before the JSON parser.
+  app.use('/api', webhooksApi(d.services));
   // Release zips go straight to S3; 1 MB (nginx's client_max_body_size) carries three 100,000-character product fields.
   app.use(express.json({ limit: BODY_LIMITS.json }));
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMITS.form }));
@@ -73,7 +78,7 @@ export function createApp(d: AppDeps): Express {
   // /api never falls through to the cookie-and-CSRF page stack.
   const api = express.Router();
   api.use('/v1', licensesApi(d.services));
-  api.use('/v1', requireApiKey(d.services.users), productsApi(d.services, publicUrl), purchaseCodesApi(d.services));
+  api.use('/v1', requireApiKey(d.services.users), productsApi(d.services, publicUrl), purchaseCodesApi(d.services), repositoryApi(d.services));
   api.use(notFound);
   app.use('/api', api);
   app.use(detailsRoutes(d.services)); // public and cookie-free: WordPress shows it in an iframe
@@ -87,6 +92,7 @@ export function createApp(d: AppDeps): Express {
   app.use(productRoutes(d.services, publicUrl));
   app.use(releaseRoutes(d.services, publicUrl));
   app.use(purchaseCodeRoutes(d.services));
+  app.use(gitRoutes(d.services));
   app.use(accountRoutes(d.services));
 
   app.use(notFound);
