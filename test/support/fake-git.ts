@@ -31,6 +31,10 @@ export class FakeGit {
   hangArchives = false;
   /** Hook creation answers 403 (a token without that permission). */
   refuseHooks = false;
+  /** GitHub sign-in's API (a FakeOAuthProvider): `/gh/api/user` and `/user/emails` are passed on to it, as both live on one API host. */
+  signInApi: string | undefined;
+  /** More tokens accepted (the ones sign-in handed out). */
+  moreTokens: () => string[] = () => [];
   private server!: http.Server;
   private readonly hanging: http.ServerResponse[] = [];
 
@@ -103,7 +107,13 @@ export class FakeGit {
     const auth = req.headers.authorization ?? '';
     // Bearer access token, or BitBucket's app password as Basic `username:password`.
     const basic = auth.startsWith('Basic ') ? Buffer.from(auth.slice(6), 'base64').toString('utf8') : '';
-    const authorised = auth === `Bearer ${this.token}` || (basic.includes(':') && basic.slice(basic.indexOf(':') + 1) === this.token);
+    const authorised = auth === `Bearer ${this.token}` || this.moreTokens().some((t) => auth === `Bearer ${t}` || auth === `token ${t}`) || (basic.includes(':') && basic.slice(basic.indexOf(':') + 1) === this.token);
+    if (this.signInApi && method === 'GET' && (p === '/gh/api/user' || p === '/gh/api/user/emails')) {
+      void fetch(`${this.signInApi}${p.slice('/gh/api'.length)}`, { headers: { authorization: auth, accept: 'application/json' } })
+        .then(async (r) => send(r.status, JSON.parse(await r.text())))
+        .catch(() => send(502, { message: 'sign-in API unreachable' }));
+      return;
+    }
     const isDownload = p.startsWith('/gh/codeload/') || p.startsWith('/bb/download/');
     if (!isDownload && !authorised) return send(401, { message: 'Bad credentials' });
 

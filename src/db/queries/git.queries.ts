@@ -1,6 +1,6 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../client';
-import { builds, repositoryConnections, webhookDeliveries, type BuildLogLine } from '../schema';
+import { builds, providerTokens, repositoryConnections, webhookDeliveries, type BuildLogLine } from '../schema';
 
 export type ConnectionRow = typeof repositoryConnections.$inferSelect;
 export type NewConnection = typeof repositoryConnections.$inferInsert;
@@ -77,4 +77,16 @@ export async function finishBuild(db: Db, id: string, v: { status: 'live' | 'rea
     .where(and(eq(builds.id, id), sql`${builds.status} in ('queued', 'building')`))
     .returning({ id: builds.id });
   return rows.length === 1;
+}
+
+export async function saveProviderToken(db: Db, userId: string, provider: string, tokenEnc: string): Promise<void> {
+  await db
+    .insert(providerTokens)
+    .values({ userId, provider, tokenEnc })
+    .onConflictDoUpdate({ target: [providerTokens.userId, providerTokens.provider], set: { tokenEnc, updatedAt: new Date() } });
+}
+
+export async function findProviderToken(db: Db, userId: string, provider: string): Promise<string | undefined> {
+  const rows = await db.select({ t: providerTokens.tokenEnc }).from(providerTokens).where(and(eq(providerTokens.userId, userId), eq(providerTokens.provider, provider))).limit(1);
+  return rows[0]?.t;
 }

@@ -72,3 +72,17 @@ export const builds = pgTable(
   },
   (t) => [index('builds_product_time_idx').on(t.productId, t.createdAt)],
 );
+
+/** The access token a vendor's GitHub/BitBucket sign-in (or link) left, encrypted like the others; used when no token is pasted. */
+export const providerTokens = pgTable(
+  'provider_tokens',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    provider: text('provider').notNull(),
+    tokenEnc: text('token_enc').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.provider] })],
+);

@@ -68,9 +68,21 @@ export class RepositoriesService {
     private readonly sharedCache: Cache | null,
     private readonly publicUrl: string,
     private readonly logger: Logger,
-    /** The token the vendor's GitHub/BitBucket sign-in left, when they linked one. */
-    private readonly oauthToken: (userId: string, provider: GitProviderName) => Promise<string | null> = async () => null,
   ) {}
+
+  /** Keeps the access token of a GitHub/BitBucket sign-in or link (encrypted), for connecting repositories without pasting one. */
+  async saveOAuthToken(userId: string, provider: GitProviderName, token: string): Promise<void> {
+    await q.saveProviderToken(this.db, userId, provider, this.box.seal(token));
+  }
+
+  async hasOAuthToken(userId: string, provider: GitProviderName): Promise<boolean> {
+    return (await q.findProviderToken(this.db, userId, provider)) !== undefined;
+  }
+
+  private async oauthToken(userId: string, provider: GitProviderName): Promise<string | null> {
+    const sealed = await q.findProviderToken(this.db, userId, provider);
+    return sealed ? this.box.open(sealed) : null;
+  }
 
   webhookUrl(productId: string): string {
     return `${this.publicUrl}/api/v1/webhooks/git/${productId}`;
