@@ -55,7 +55,12 @@ const isGitPath = (rel: string) => rel.split('/').some((seg) => seg.startsWith('
  * stays constant whatever the archive's size. Call `close()` after the output has been consumed.
  */
 export async function rewriteArchive(file: string, slug: string): Promise<RewriteResult & { close(): void }> {
-  const zip = await openZip(file);
+  let zip: yauzl.ZipFile;
+  try {
+    zip = await openZip(file);
+  } catch (err) {
+    throw new ArchiveError(`The archive could not be read as a zip (${(err as Error).message}).`);
+  }
   try {
     const entries = await listEntries(zip);
     const tops = new Set(entries.map((e) => e.fileName.split('/')[0]));
