@@ -218,7 +218,7 @@ describe.each(DB_KINDS)('releases from Git (%s)', (kind) => {
     expect(page.text).toContain('acme/brand-new');
   }, 60_000);
 
-  test('a token the hook cannot be created with: the page shows URL and secret to paste; DELETE disconnects', async () => {
+  test('API: hook_created is false when the token cannot make hooks; DELETE disconnects; another vendor gets 404', async () => {
     const id = await product('acme-manual');
     fake.repositories.push('acme/acme-manual');
     fake.refuseHooks = true;
@@ -234,6 +234,53 @@ describe.each(DB_KINDS)('releases from Git (%s)', (kind) => {
     expect((await api(app.url, other.key, 'GET', `/api/v1/products/${first}/repository`)).status).toBe(404);
     expect((await api(app.url, other.key, 'GET', `/api/v1/products/${first}/builds`)).status).toBe(404);
   }, 60_000);
+
+  test('dashboard form: connect with a pasted token (CSRF-protected); a token that cannot make hooks shows URL and secret once', async () => {
+    const id = await product('acme-form');
+    fake.repositories.push('acme/acme-form');
+    const page = await vendor.web.get(`/products/${id}/builds`);
+    expect(page.status).toBe(200);
+    const forged = await vendor.web.post(`/products/${id}/repository`, { provider: 'github', repository: 'acme/acme-form', token: fake.token }, { csrf: false });
+    expect(forged.status).toBe(403);
+    const bad = await vendor.web.post(`/products/${id}/repository`, { provider: 'github', repository: 'not a repo', token: fake.token, rule_kind: 'tags', rule_value: 'v*' });
+    expect(bad.status).toBe(422);
+    expect(bad.text).toContain('Give the repository as owner/name.');
+    expect(bad.text).not.toContain(fake.token);
+    fake.refuseHooks = true;
+    const ok = await vendor.web.post(`/products/${id}/repository`, { provider: 'github', repository: 'acme/acme-form', token: fake.token, rule_kind: 'tags', rule_value: 'v*' });
+    fake.refuseHooks = false;
+    expect(ok.status).toBe(200);
+    expect(ok.text).toContain('The token cannot create webhooks');
+    const secret = /id="webhook-secret">([^<]+)</.exec(ok.text)![1]!;
+    expect(/id="webhook-url">([^<]+)</.exec(ok.text)![1]).toBe(`${app.url}/api/v1/webhooks/git/${id}`);
+    expect(ok.text).not.toContain(fake.token);
+    // The secret is shown that once; pushes signed with it build.
+    const later = await vendor.web.get(`/products/${id}/builds`);
+    expect(later.text).not.toContain(secret);
+    expect(later.text).toContain('acme/acme-form');
+    const sha = fake.commit(pluginFiles('acme-form', '0.9.0'));
+    expect((await post(id, githubPush(secret, 'refs/tags/v0.9.0', sha))).status).toBe(202);
+    const [b] = await finished(id);
+    expect(b.status).toBe('live');
+  }, 120_000);
+
+  test('branch rule: a push that changes Version: releases it; a push that does not is skipped', async () => {
+    const id = await product('acme-branch');
+    fake.repositories.push('acme/acme-branch');
+    const put = await api(app.url, vendor.key, 'PUT', `/api/v1/products/${id}/repository`, { provider: 'bitbucket', repository: 'acme/acme-branch', token: fake.token, rule: { branch: 'main' } });
+    expect(put.json.rule).toEqual({ branch: 'main' });
+    const first = fake.commit(pluginFiles('acme-branch', '1.0.0'));
+    expect((await post(id, bitbucketPush(put.json.webhook_secret, 'branch', 'main', first))).status).toBe(202);
+    await finished(id, 1);
+    // Another branch and a tag are not what the rule names.
+    const ignored = await post(id, bitbucketPush(put.json.webhook_secret, 'branch', 'develop', first));
+    expect(ignored).toMatchObject({ status: 200, json: { ignored: expect.any(String) } });
+    const same = fake.commit(pluginFiles('acme-branch', '1.0.0', { 'notes.txt': 'typo fix' }));
+    await post(id, bitbucketPush(put.json.webhook_secret, 'branch', 'main', same));
+    const list = await finished(id, 2);
+    expect(list.map((b) => [b.commit, b.status, b.version])).toEqual([[same, 'skipped', null], [first, 'live', '1.0.0']]);
+    expect(list[0].reasons).toEqual(['Version 1.0.0 is already released; nothing to build.']);
+  }, 120_000);
 
   test('the token never appears in logs or pages after it is saved', async () => {
     const ids = (await api(app.url, vendor.key, 'GET', '/api/v1/products')).json.products.map((p: any) => p.id);
