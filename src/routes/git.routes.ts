@@ -20,8 +20,10 @@ export function gitRoutes(s: Services): Router {
       if (!(err instanceof ProviderError || err instanceof AppError)) throw err;
       choicesError = `The repository list could not be loaded: ${err.message}`;
     }
+    const signInTokens = { github: await s.repositories.hasOAuthToken(userId, 'github'), bitbucket: await s.repositories.hasOAuthToken(userId, 'bitbucket') };
     return {
       title: `Releases from Git · ${product.name}`,
+      signInTokens,
       product,
       builds,
       connection,
