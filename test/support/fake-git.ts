@@ -190,7 +190,7 @@ export class FakeGit {
 
 /** A push as GitHub sends it: JSON body, signed with the hook's secret. */
 export function githubPush(secret: string, ref: string, sha: string, deliveryId: string = crypto.randomUUID()) {
-  const body = JSON.stringify({ ref, before: '0'.repeat(40), after: sha, created: true, deleted: false, repository: { full_name: 'x/y' } });
+  const body = JSON.stringify({ ref, before: '0'.repeat(40), after: sha, created: true, deleted: false, head_commit: { id: sha }, repository: { full_name: 'x/y' } });
   return {
     body,
     headers: {

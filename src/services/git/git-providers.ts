@@ -196,10 +196,12 @@ export class BitbucketProvider implements GitProvider {
 export function pushedRefs(provider: GitProviderName, payload: unknown): PushedRef[] {
   const p = payload as Record<string, any>;
   if (provider === 'github') {
-    if (p?.deleted === true || typeof p?.ref !== 'string' || typeof p?.after !== 'string') return [];
+    if (p?.deleted === true || typeof p?.ref !== 'string') return [];
+    // For an annotated tag `after` names the tag object; head_commit is the commit it points at.
+    const sha = typeof p.head_commit?.id === 'string' ? p.head_commit.id : p.after;
     const m = /^refs\/(tags|heads)\/(.+)$/.exec(p.ref);
-    if (!m || !/^[0-9a-f]{40}$/.test(p.after)) return [];
-    return [{ kind: m[1] === 'tags' ? 'tag' : 'branch', name: m[2]!, sha: p.after }];
+    if (!m || typeof sha !== 'string' || !/^[0-9a-f]{40}$/.test(sha)) return [];
+    return [{ kind: m[1] === 'tags' ? 'tag' : 'branch', name: m[2]!, sha }];
   }
   const changes = Array.isArray(p?.push?.changes) ? (p.push.changes as any[]) : [];
   const out: PushedRef[] = [];

@@ -44,6 +44,7 @@ test('GitHub Link header: rel="next" among others', () => {
 test('push payloads: tags and branches of both providers; deletions and junk are ignored', () => {
   const sha = 'a'.repeat(40);
   expect(pushedRefs('github', { ref: 'refs/tags/v1.0', after: sha })).toEqual([{ kind: 'tag', name: 'v1.0', sha }]);
+  expect(pushedRefs('github', { ref: 'refs/tags/v2.0', after: 'b'.repeat(40), head_commit: { id: sha } })).toEqual([{ kind: 'tag', name: 'v2.0', sha }]);
   expect(pushedRefs('github', { ref: 'refs/heads/feature/x', after: sha })).toEqual([{ kind: 'branch', name: 'feature/x', sha }]);
   expect(pushedRefs('github', { ref: 'refs/tags/v1.0', after: '0'.repeat(40), deleted: true })).toEqual([]);
   expect(pushedRefs('github', { ref: 'refs/tags/v1.0', after: 'nope' })).toEqual([]);
