@@ -9,6 +9,7 @@ CREATE TABLE "builds" (
 	"reasons" jsonb DEFAULT '[]'::jsonb NOT NULL,
 	"log" jsonb DEFAULT '[]'::jsonb NOT NULL,
 	"attempts" integer DEFAULT 0 NOT NULL,
+	"job_id" text,
 	"version_id" uuid,
 	"version" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,

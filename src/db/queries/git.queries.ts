@@ -90,3 +90,16 @@ export async function findProviderToken(db: Db, userId: string, provider: string
   const rows = await db.select({ t: providerTokens.tokenEnc }).from(providerTokens).where(and(eq(providerTokens.userId, userId), eq(providerTokens.provider, provider))).limit(1);
   return rows[0]?.t;
 }
+
+export async function setBuildJob(db: Db, id: string, jobId: string): Promise<void> {
+  await db.update(builds).set({ jobId }).where(eq(builds.id, id));
+}
+
+/** Builds still queued or building after a while, with their job ids, for the sweep to look up. */
+export function unfinishedBuilds(db: Db, olderThan: Date, limit: number) {
+  return db
+    .select()
+    .from(builds)
+    .where(and(sql`${builds.status} in ('queued', 'building')`, sql`${builds.createdAt} < ${olderThan}`, sql`${builds.jobId} is not null`))
+    .limit(limit);
+}

@@ -63,6 +63,8 @@ export const builds = pgTable(
     reasons: jsonb('reasons').$type<string[]>().notNull().default([]),
     log: jsonb('log').$type<BuildLogLine[]>().notNull().default([]),
     attempts: integer('attempts').notNull().default(0),
+    /** The pg-boss job running it: a build whose job ended without ending the build (its last attempt's server died) is failed by the sweep. */
+    jobId: text('job_id'),
     /** Set once the zip was finalized: a retried job then waits for that version instead of building again. */
     versionId: uuid('version_id'),
     version: text('version'),

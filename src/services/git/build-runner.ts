@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { JobContext } from '../../adapters/queue/job-queue';
+import type { JobContext, JobQueue } from '../../adapters/queue/job-queue';
 import type { Storage } from '../../adapters/storage/storage';
 import type { Db } from '../../db/client';
 import * as q from '../../db/queries/git.queries';
@@ -43,7 +43,25 @@ export class BuildRunner {
     private readonly box: SecretBox,
     private readonly publicUrl: string,
     private readonly logger: Logger,
+    private readonly jobs: JobQueue,
+    private readonly queue: string,
   ) {}
+
+  /**
+   * Fails builds whose job ended without ending them: the server running the last allowed attempt
+   * died, so pg-boss failed the job on its lapsed heartbeat and nothing will retry it.
+   */
+  async sweepAbandoned(now = Date.now()): Promise<number> {
+    let n = 0;
+    for (const b of await q.unfinishedBuilds(this.db, new Date(now - 2 * 60_000), 50)) {
+      const [job] = await this.jobs.find(this.queue, [b.jobId!]);
+      if (job && !['failed', 'cancelled', 'completed'].includes(job.state)) continue;
+      const product = await pq.findProduct(this.db, b.productId);
+      await this.finish(b, product?.userId ?? null, { status: 'failed', reasons: ['The build stopped without finishing: the server running its last attempt stopped.'], version: null });
+      n++;
+    }
+    return n;
+  }
 
   buildPageUrl(productId: string, buildId: string): string {
     return `${this.publicUrl}/products/${productId}/builds#build-${buildId}`;

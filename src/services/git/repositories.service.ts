@@ -252,7 +252,8 @@ export class RepositoriesService {
           commitSha: ref.sha,
         });
         // singleton policy keyed by product: one build of a product runs at a time, the others wait.
-        await this.jobs.send(BUILD_QUEUE, { buildId: ids[i]! }, { tx, singletonKey: c.productId });
+        const jobId = await this.jobs.send(BUILD_QUEUE, { buildId: ids[i]! }, { tx, singletonKey: c.productId });
+        if (jobId) await q.setBuildJob(t, ids[i]!, jobId);
       }
       return true;
     });

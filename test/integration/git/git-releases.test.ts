@@ -282,6 +282,25 @@ describe.each(DB_KINDS)('releases from Git (%s)', (kind) => {
     expect(list[0].reasons).toEqual(['Version 1.0.0 is already released; nothing to build.']);
   }, 120_000);
 
+  test('a build whose job ended without ending it (last attempt\'s server died) is failed by the sweep, once', async () => {
+    const id = await product('acme-abandoned');
+    const db = app.runtime.database.db;
+    const buildId = require('node:crypto').randomUUID();
+    const vanished = require('node:crypto').randomUUID();
+    await db.execute(sql`insert into builds (id, product_id, provider, repository, ref, commit_sha, status, job_id, created_at)
+      values (${buildId}, ${id}, 'github', 'acme/x', 'refs/tags/v1.0.0', ${'c'.repeat(40)}, 'building', ${vanished}, now() - interval '10 minutes')`);
+    // A recent one is left alone (its job may not be visible yet).
+    await db.execute(sql`insert into builds (id, product_id, provider, repository, ref, commit_sha, status, job_id)
+      values (${require('node:crypto').randomUUID()}, ${id}, 'github', 'acme/x', 'refs/tags/v1.0.1', ${'d'.repeat(40)}, 'queued', ${vanished})`);
+    expect(await app.runtime.services.builds.sweepAbandoned()).toBe(1);
+    expect(await app.runtime.services.builds.sweepAbandoned()).toBe(0);
+    const list = await builds(id);
+    expect(list.map((b) => [b.ref, b.status])).toEqual(expect.arrayContaining([['refs/tags/v1.0.0', 'failed'], ['refs/tags/v1.0.1', 'queued']]));
+    expect(list.find((b) => b.status === 'failed').reasons[0]).toMatch(/stopped without finishing/);
+    const events = await db.execute(sql`select type from events where product_id = ${id}`);
+    expect((((events as any).rows ?? events) as any[]).map((e) => e.type)).toEqual(['build.failed']);
+  });
+
   test('the token never appears in logs or pages after it is saved', async () => {
     const ids = (await api(app.url, vendor.key, 'GET', '/api/v1/products')).json.products.map((p: any) => p.id);
     for (const id of ids) {
