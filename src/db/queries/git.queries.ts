@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, isNotNull, lt, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { builds, providerTokens, repositoryConnections, webhookDeliveries, type BuildLogLine } from '../schema';
 
@@ -100,6 +100,6 @@ export function unfinishedBuilds(db: Db, olderThan: Date, limit: number) {
   return db
     .select()
     .from(builds)
-    .where(and(sql`${builds.status} in ('queued', 'building')`, sql`${builds.createdAt} < ${olderThan}`, sql`${builds.jobId} is not null`))
+    .where(and(sql`${builds.status} in ('queued', 'building')`, lt(builds.createdAt, olderThan), isNotNull(builds.jobId)))
     .limit(limit);
 }
