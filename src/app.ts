@@ -15,6 +15,8 @@ import { productsApi } from './routes/api/products.api';
 import { analyticsApi } from './routes/api/analytics.api';
 import { analyticsRoutes } from './routes/analytics.routes';
 import { purchaseCodesApi } from './routes/api/purchase-codes.api';
+import { repositoryApi } from './routes/api/repository.api';
+import { gitWebhooksApi } from './routes/api/git-webhooks.api';
 import { webhooksApi } from './routes/api/webhooks.api';
 import { authRoutes } from './routes/auth.routes';
 import { oauthRoutes } from './routes/oauth.routes';
@@ -23,6 +25,7 @@ import { detailsRoutes } from './routes/details.routes';
 import { healthRoutes, type Readiness } from './routes/health.routes';
 import { productRoutes } from './routes/products.routes';
 import { purchaseCodeRoutes } from './routes/purchase-codes.routes';
+import { gitRoutes } from './routes/git.routes';
 import { releaseRoutes } from './routes/releases.routes';
 import { notificationRoutes } from './routes/notifications.routes';
 import type { Runtime } from './runtime';
@@ -75,6 +78,8 @@ export function createApp(d: AppDeps): Express {
 
   app.use(clientErrorsApi(d.services)); // its own 8 KB text parser, so it comes before the app's
 
+  // Git webhooks are signed over their raw bytes: parsed by their own route, before the JSON parser.
+  app.use('/api', gitWebhooksApi(d.services));
   // Release zips go straight to S3; 1 MB (nginx's client_max_body_size) carries three 100,000-character product fields.
   app.use(express.json({ limit: BODY_LIMITS.json }));
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMITS.form }));
@@ -82,8 +87,7 @@ export function createApp(d: AppDeps): Express {
   // /api never falls through to the cookie-and-CSRF page stack.
   const api = express.Router();
   api.use('/v1', licensesApi(d.services));
-  api.use('/v1', requireApiKey(d.services.users), productsApi(d.services, publicUrl), purchaseCodesApi(d.services), analyticsApi(d.services));
-  api.use('/v1', requireApiKey(d.services.users), productsApi(d.services, publicUrl), purchaseCodesApi(d.services), webhooksApi(d.services));
+  api.use('/v1', requireApiKey(d.services.users), productsApi(d.services, publicUrl), purchaseCodesApi(d.services), analyticsApi(d.services), webhooksApi(d.services), repositoryApi(d.services));
   api.use(notFound);
   app.use('/api', api);
   app.use(detailsRoutes(d.services)); // public and cookie-free: WordPress shows it in an iframe
@@ -99,6 +103,7 @@ export function createApp(d: AppDeps): Express {
   app.use(releaseRoutes(d.services, publicUrl));
   app.use(contentRoutes(d.services));
   app.use(purchaseCodeRoutes(d.services));
+  app.use(gitRoutes(d.services));
   app.use(accountRoutes(d.services));
   app.use(notificationRoutes(d.services));
 

@@ -109,6 +109,8 @@ export interface Config {
   webhooks: { allowPrivate: boolean; httpsOnly: boolean; timeoutMs: number; retryBaseMs: number; pollMs: number };
   /** Sign-in with a provider is offered only when its client id and secret are both set. */
   oauth: { github: OAuthProviderConfig | undefined; bitbucket: OAuthProviderConfig | undefined };
+  /** Every call to a Git provider (repositories, hooks, archives, statuses) goes to these roots. */
+  git: { githubApiUrl: string; bitbucketApiUrl: string; bitbucketBaseUrl: string };
 }
 
 export class ConfigError extends Error {}
@@ -190,6 +192,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     oauth: {
       github: oauthProvider('GITHUB', e.GITHUB_CLIENT_ID, e.GITHUB_CLIENT_SECRET, e.GITHUB_BASE_URL, e.GITHUB_API_URL),
       bitbucket: oauthProvider('BITBUCKET', e.BITBUCKET_CLIENT_ID, e.BITBUCKET_CLIENT_SECRET, e.BITBUCKET_BASE_URL, e.BITBUCKET_API_URL),
+    },
+    git: {
+      githubApiUrl: e.GITHUB_API_URL.replace(/\/+$/, ''),
+      bitbucketApiUrl: e.BITBUCKET_API_URL.replace(/\/+$/, ''),
+      bitbucketBaseUrl: e.BITBUCKET_BASE_URL.replace(/\/+$/, ''),
     },
   };
 }

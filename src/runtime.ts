@@ -91,6 +91,7 @@ export async function openRuntime(config: Config, logger: Logger, opts: { migrat
       void services.releases.resumeVerification().catch((err: Error) => logger.warn({ err: err.message }, 'release: verification sweep failed'));
       void services.releases.sweepUploads().catch((err: Error) => logger.warn({ err: err.message }, 'uploads: sweep failed'));
       void services.sessions.purgeExpired().catch((err) => logger.warn({ err: (err as Error).message }, 'sessions: purge failed'));
+      void services.builds.sweepAbandoned().catch((err: Error) => logger.warn({ err: err.message }, 'git: build sweep failed'));
       void services.auth.purgeStale().catch((err) => logger.warn({ err: (err as Error).message }, 'login throttles: purge failed'));
     };
     const sweeper = setInterval(sweep, 60_000);

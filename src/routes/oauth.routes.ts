@@ -18,6 +18,7 @@ const STATE_COOKIE = 'wharf_oauth_state';
 const STATE_MAX_AGE = 10 * 60;
 
 type Done = (err?: unknown, profile?: unknown) => void;
+const ACCESS_TOKEN = Symbol('access token');
 type Mode = 'login' | 'link';
 interface SavedState { provider: OAuthProvider; mode: Mode; userId: string; state: string }
 
@@ -69,7 +70,8 @@ function toProfile(provider: OAuthProvider, raw: unknown): ProviderProfile {
 }
 
 function strategies(config: Config): Partial<Record<OAuthProvider, passport.Strategy>> {
-  const verify = (_access: string, _refresh: string, profile: unknown, done: Done) => done(null, profile);
+  // The access token rides along on the profile: Releases from Git may use it (stored encrypted, never logged).
+  const verify = (access: string, _refresh: string, profile: unknown, done: Done) => done(null, Object.assign(profile as object, { [ACCESS_TOKEN]: access }));
   const cb = (p: OAuthProvider) => `${config.publicUrl}/auth/${p}/callback`;
   const out: Partial<Record<OAuthProvider, passport.Strategy>> = {};
   const gh: OAuthProviderConfig | undefined = config.oauth.github;
@@ -83,7 +85,8 @@ function strategies(config: Config): Partial<Record<OAuthProvider, passport.Stra
         tokenURL: `${gh.baseUrl}/login/oauth/access_token`,
         userProfileURL: `${gh.apiUrl}/user`,
         userEmailURL: `${gh.apiUrl}/user/emails`,
-        scope: ['user:email'],
+        // Releases from Git: read private repositories (`repo`) and create their webhooks (`admin:repo_hook`).
+        scope: ['user:email', 'repo', 'admin:repo_hook'],
         allRawEmails: true, // keeps the `verified` flag of every address
         userAgent: 'Wharf',
       },
@@ -100,7 +103,8 @@ function strategies(config: Config): Partial<Record<OAuthProvider, passport.Stra
         callbackURL: cb('bitbucket'),
         authorizationURL: `${bb.baseUrl}/site/oauth2/authorize`,
         tokenURL: `${bb.baseUrl}/site/oauth2/access_token`,
-        scope: ['account', 'email'],
+        // Releases from Git: read repositories and create their webhooks (the consumer must be granted them too).
+        scope: ['account', 'email', 'repository', 'webhook'],
       },
       verify,
     );
@@ -162,6 +166,8 @@ export function oauthRoutes(s: Services, config: Config, logger: Logger): Router
       }
       const outcome = await s.oauth.complete(profile, saved.mode === 'link' ? saved.userId : undefined);
       if (outcome.kind === 'refused') return refuse(outcome.notice);
+      const access = (raw as { [ACCESS_TOKEN]?: unknown })[ACCESS_TOKEN];
+      if (typeof access === 'string' && access) await s.repositories.saveOAuthToken(outcome.user.id, provider, access);
       if (outcome.kind === 'linked') return res.redirect(303, '/account');
       await beginSession(req, res, s.sessions, await s.sessions.create(outcome.user.id));
       logger.info({ reqId: req.requestId, provider, userId: outcome.user.id, created: outcome.created }, 'oauth sign-in');

@@ -23,6 +23,10 @@ import { OAuthService } from './oauth.service';
 import { SessionsService } from './sessions.service';
 import { UsersService } from './users.service';
 import { NotificationsService } from './notifications/notifications.service';
+import { SecretBox } from '../lib/secret-box';
+import { BUILD_RETRY_LIMIT, BuildRunner } from './git/build-runner';
+import { BitbucketProvider, GitHubProvider, type GitProvider, type GitProviderName } from './git/git-providers';
+import { BUILD_QUEUE, RepositoriesService } from './git/repositories.service';
 
 export interface ServiceDeps {
   config: Config;
@@ -58,8 +62,29 @@ export function createServices(d: ServiceDeps) {
   const products = new ProductsService(db, d.storage, logger, onProductChanged);
   const releases = new ReleasesService(db, d.storage, products, config.uploads, logger, onProductChanged);
   const analytics = new AnalyticsService(db, products, config.checkinRetentionDays, logger);
+  const box = new SecretBox(d.secretKey);
+  const gitProviders: Record<GitProviderName, GitProvider> = {
+    github: new GitHubProvider(config.git.githubApiUrl),
+    bitbucket: new BitbucketProvider(config.git.bitbucketApiUrl, config.git.bitbucketBaseUrl),
+  };
+  const repositories = new RepositoriesService(db, products, gitProviders, box, d.jobs, d.sharedCache, config.publicUrl, logger);
+  const builds = new BuildRunner(db, d.storage, releases, gitProviders, box, config.publicUrl, logger, d.jobs, BUILD_QUEUE);
+  // One build per product at a time (singleton keyed by product); a dead server's build is retried elsewhere after its heartbeat lapses.
+  d.jobs.define<{ buildId: string }>(BUILD_QUEUE, {
+    policy: 'singleton',
+    retryLimit: BUILD_RETRY_LIMIT,
+    retryDelaySeconds: 10,
+    retryDelayMaxSeconds: 300,
+    heartbeatSeconds: 10,
+    expireInSeconds: 30 * 60,
+    concurrency: 2,
+    pollingIntervalSeconds: 2,
+    handler: (job) => builds.run(job),
+  });
   return {
     users,
+    repositories,
+    builds,
     sessions,
     auth: new AuthService(db, users, sessions, rateLimits),
     oauth: new OAuthService(users, config.oauth),

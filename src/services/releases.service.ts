@@ -74,6 +74,18 @@ export class ReleasesService {
     return { uploadId, key, url: post.url, fields: post.fields, expiresAt, maxBytes: this.limits.maxBytes };
   }
 
+  /**
+   * An upload slot the server fills itself (a build from Git): the same row and key prefix as a
+   * browser upload, so finalize treats both alike. No presigned POST is made for it.
+   */
+  async reserveServerUpload(userId: string, productId: string): Promise<{ uploadId: string; key: string }> {
+    const product = await this.products.get(userId, productId);
+    const uploadId = crypto.randomUUID();
+    const key = uploadKey(userId, product.id, uploadId);
+    await q.insertUpload(this.db, { id: uploadId, productId: product.id, s3Key: key, expiresAt: new Date(Date.now() + PRESIGN_SECONDS * 1000) });
+    return { uploadId, key };
+  }
+
   async findUpload(userId: string, productId: string, ref: { uploadId?: string; key?: string }) {
     const product = await this.products.get(userId, productId);
     const upload = ref.uploadId
@@ -85,7 +97,12 @@ export class ReleasesService {
     return { product, upload };
   }
 
-  async finalize(userId: string, productId: string, ref: { uploadId?: string; key?: string }): Promise<Version> {
+  /**
+   * `opts.versionId`: the id the version gets (a build passes its own id, so a retried build finds it);
+   * `opts.check`: extra rules on the inspected package (a build's tag must equal the Version header),
+   * run before the version exists; a PackageRejectedError there refuses the upload like any other reason.
+   */
+  async finalize(userId: string, productId: string, ref: { uploadId?: string; key?: string }, opts: { versionId?: string; check?: (info: PackageInfo) => void } = {}): Promise<Version> {
     const { product, upload } = await this.findUpload(userId, productId, ref);
     if (upload.status === 'refused') throw new ValidationError(`This upload was refused: ${(upload.reasons ?? []).join(' ')}`);
     if (upload.status === 'finalized') throw new ConflictError('This upload was already released.', 'already_finalized');
@@ -99,7 +116,7 @@ export class ReleasesService {
       throw new PackageRejectedError(reasons);
     }
     // Freeze the bytes first (a server-side copy to a key no policy names): what is inspected is what is released.
-    const versionId = crypto.randomUUID();
+    const versionId = opts.versionId ?? crypto.randomUUID();
     const key = releaseKey(userId, product.id, versionId);
     try {
       await this.storage.copy(upload.s3Key, key);
@@ -120,6 +137,7 @@ export class ReleasesService {
         maxUncompressedBytes: this.limits.maxUncompressedBytes,
         maxCompressionRatio: this.limits.maxCompressionRatio,
       });
+      opts.check?.(info);
       const existing = await q.findVersionByNumber(this.db, product.id, info.version);
       if (existing && existing.status !== 'refused') {
         throw new PackageRejectedError([`Version ${info.version} is already ${existing.status === 'ready' ? 'released' : 'being verified'}; raise the Version header.`]);

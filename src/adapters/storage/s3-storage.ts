@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import {
   CopyObjectCommand,
   DeleteObjectCommand,
@@ -9,6 +9,7 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { scanUrl, UnsupportedResponseError } from './object-digest';
@@ -116,6 +117,18 @@ export class S3Storage implements Storage {
       hash.update(chunk);
     });
     return hash.digest('hex');
+  }
+
+  async putStream(key: string, body: NodeJS.ReadableStream, contentType: string): Promise<number> {
+    let total = 0;
+    const counted = new PassThrough();
+    counted.on('data', (c: Buffer) => (total += c.length));
+    body.on('error', (err: Error) => counted.destroy(err));
+    body.pipe(counted);
+    // lib-storage holds at most queueSize parts of partSize in memory, whatever the object's length.
+    const upload = new Upload({ client: this.client, params: { Bucket: this.bucket, Key: key, Body: counted, ContentType: contentType }, queueSize: 2, partSize: 5 * 1024 * 1024, leavePartsOnError: false });
+    await upload.done();
+    return total;
   }
 
   async copy(fromKey: string, toKey: string): Promise<void> {

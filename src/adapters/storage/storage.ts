@@ -29,6 +29,11 @@ export interface Storage {
    * (the buffer may be reused) and a returned promise pauses reading until it settles. Resolves with the byte count.
    */
   scan(key: string, onChunk: (chunk: Buffer) => void | Promise<void>): Promise<number>;
+  /**
+   * Writes a stream of unknown length to a key in constant memory (multipart upload in 5 MiB parts,
+   * one PutObject when it is smaller); resolves with the byte count once the object exists.
+   */
+  putStream(key: string, body: NodeJS.ReadableStream, contentType: string): Promise<number>;
   /** Server-side copy (CopyObject): no bytes pass through the app. */
   copy(fromKey: string, toKey: string): Promise<void>;
   delete(key: string): Promise<void>;

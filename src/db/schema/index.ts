@@ -5,3 +5,4 @@ export * from './events';
 export * from './analytics';
 export * from './content';
 export * from './notifications';
+export * from './git';

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { Db } from '../../db/client';
 import * as nq from '../../db/queries/notifications.queries';
-import { SealedBox } from '../../lib/crypto';
+import { SecretBox } from '../../lib/secret-box';
 import { NotFoundError, ValidationError, type FieldErrors } from '../../lib/errors';
 import { controlCharProblem, isUuid } from '../../lib/validation';
 import type { Logger } from '../../logger';
@@ -49,7 +49,7 @@ export class NotificationsService {
   private running: Promise<void> | undefined;
   private stopped = true;
   private lastExpiring = 0;
-  private readonly box: SealedBox;
+  private readonly box: SecretBox;
 
   constructor(
     private readonly db: Db,
@@ -59,7 +59,7 @@ export class NotificationsService {
     secretKey: string,
     private readonly logger: Logger,
   ) {
-    this.box = new SealedBox(secretKey, 'webhook endpoints');
+    this.box = new SecretBox(secretKey, 'wharf webhook endpoints v1');
   }
 
   /** Rows leave the service with the URL readable and the signing secret left out (it is shown once, at creation). */

@@ -62,7 +62,7 @@ describe.each(DB_KINDS)('sign in and sign up with GitHub and BitBucket (%s)', (d
     expect(stateCookie).toMatch(/SameSite=Lax/i);
     expect(stateCookie).toMatch(/Max-Age=600/i);
     const authorize = new URL(start.location!);
-    expect(authorize.searchParams.get('scope')).toBe('user:email');
+    expect(authorize.searchParams.get('scope')).toBe('user:email,repo,admin:repo_hook');
     expect(authorize.searchParams.get('state')!.length).toBeGreaterThanOrEqual(32);
 
     const back = await viaProvider(web, github, start);

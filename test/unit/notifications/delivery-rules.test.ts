@@ -1,5 +1,5 @@
 import { Webhook } from 'standardwebhooks';
-import { SealedBox } from '../../../src/lib/crypto';
+import { SecretBox } from '../../../src/lib/secret-box';
 import { isPublicAddress } from '../../../src/services/notifications/address-guard';
 import { discordBody, requestFor, slackBody } from '../../../src/services/notifications/payloads';
 import { isRetryableStatus, retryDelayMs } from '../../../src/services/notifications/retry-policy';
@@ -59,11 +59,11 @@ test('the sender refuses http in production, other schemes, and private literals
 });
 
 test('sealed values open with the same SECRET_KEY only, and are never the same twice', () => {
-  const a = new SealedBox('k'.repeat(40), 'webhook endpoints');
+  const a = new SecretBox('k'.repeat(40), 'webhook endpoints');
   const sealed = a.seal('https://hooks.slack.com/services/T/B/x');
   expect(sealed).not.toContain('hooks.slack.com');
   expect(a.seal('https://hooks.slack.com/services/T/B/x')).not.toBe(sealed);
   expect(a.open(sealed)).toBe('https://hooks.slack.com/services/T/B/x');
-  expect(() => new SealedBox('j'.repeat(40), 'webhook endpoints').open(sealed)).toThrow();
-  expect(() => new SealedBox('k'.repeat(40), 'other purpose').open(sealed)).toThrow();
+  expect(() => new SecretBox('j'.repeat(40), 'webhook endpoints').open(sealed)).toThrow();
+  expect(() => new SecretBox('k'.repeat(40), 'other purpose').open(sealed)).toThrow();
 });

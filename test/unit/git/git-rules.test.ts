@@ -1,0 +1,103 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buffer } from 'node:stream/consumers';
+import yauzl from 'yauzl';
+import { SecretBox } from '../../../src/lib/secret-box';
+import { ArchiveError, rewriteArchive } from '../../../src/services/git/archive-rewrite';
+import { nextLink, pushedRefs } from '../../../src/services/git/git-providers';
+import { tagMatches } from '../../../src/services/git/repositories.service';
+import { buildZip } from '../../support/zip-builder';
+
+const KEY = 'unit-test-secret-key-0123456789abcdefghij';
+
+test('SecretBox: round trip, a fresh IV each time, tampering and another key refuse to open', () => {
+  const box = new SecretBox(KEY);
+  const a = box.seal('ghp_secret');
+  const b = box.seal('ghp_secret');
+  expect(a).not.toBe(b);
+  expect(a).not.toContain('ghp_secret');
+  expect(box.open(a)).toBe('ghp_secret');
+  const [v, iv, data, tag] = a.split('.');
+  const flipped = Buffer.from(data!, 'base64url');
+  flipped[0]! ^= 1;
+  expect(() => box.open([v, iv, flipped.toString('base64url'), tag].join('.'))).toThrow();
+  expect(() => new SecretBox(KEY + 'x').open(a)).toThrow();
+});
+
+test('tag rules: comma-separated patterns, * matches anything, nothing else is special', () => {
+  const rule = 'v*, *.*.*';
+  expect(tagMatches(rule, 'v1.2.3')).toBe(true);
+  expect(tagMatches(rule, '1.2.3')).toBe(true);
+  expect(tagMatches(rule, '1.2')).toBe(false);
+  expect(tagMatches(rule, 'release-1')).toBe(false);
+  expect(tagMatches('1.?', '1.x')).toBe(false);
+  expect(tagMatches('1.?', '1.?')).toBe(true);
+});
+
+test('GitHub Link header: rel="next" among others', () => {
+  expect(nextLink('<https://api.example/user/repos?page=3>; rel="next", <https://api.example/user/repos?page=9>; rel="last"')).toBe('https://api.example/user/repos?page=3');
+  expect(nextLink('<https://api.example/user/repos?page=1>; rel="first"')).toBeNull();
+  expect(nextLink(null)).toBeNull();
+});
+
+test('push payloads: tags and branches of both providers; deletions and junk are ignored', () => {
+  const sha = 'a'.repeat(40);
+  expect(pushedRefs('github', { ref: 'refs/tags/v1.0', after: sha })).toEqual([{ kind: 'tag', name: 'v1.0', sha }]);
+  expect(pushedRefs('github', { ref: 'refs/tags/v2.0', after: 'b'.repeat(40), head_commit: { id: sha } })).toEqual([{ kind: 'tag', name: 'v2.0', sha }]);
+  expect(pushedRefs('github', { ref: 'refs/heads/feature/x', after: sha })).toEqual([{ kind: 'branch', name: 'feature/x', sha }]);
+  expect(pushedRefs('github', { ref: 'refs/tags/v1.0', after: '0'.repeat(40), deleted: true })).toEqual([]);
+  expect(pushedRefs('github', { ref: 'refs/tags/v1.0', after: 'nope' })).toEqual([]);
+  expect(pushedRefs('bitbucket', { push: { changes: [{ new: { type: 'tag', name: '2.0', target: { hash: sha } } }, { new: null, old: { type: 'branch' } }] } })).toEqual([{ kind: 'tag', name: '2.0', sha }]);
+  expect(pushedRefs('bitbucket', null)).toEqual([]);
+});
+
+async function names(zip: Buffer): Promise<string[]> {
+  return new Promise((resolve, reject) =>
+    yauzl.fromBuffer(zip, { lazyEntries: true }, (err, z) => {
+      if (err) return reject(err);
+      const out: string[] = [];
+      z.on('entry', (e: yauzl.Entry) => (out.push(e.fileName), z.readEntry()));
+      z.on('end', () => resolve(out.sort()));
+      z.readEntry();
+    }),
+  );
+}
+
+describe('archive rewrite', () => {
+  let dir: string;
+  beforeAll(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-rewrite-'))));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('owner-repo-sha/ becomes <slug>/; .distignore (gitignore syntax) and .git* paths are left out', async () => {
+    const top = 'acme-plugin-0123abc/';
+    const file = path.join(dir, 'a.zip');
+    fs.writeFileSync(file, buildZip([
+      { name: top },
+      { name: `${top}plugin.php`, data: '<?php // main' },
+      { name: `${top}.distignore`, data: '/tests\n*.md\n!KEEP.md\nbuild/\n' },
+      { name: `${top}.gitattributes`, data: '* text' },
+      { name: `${top}.github/`, },
+      { name: `${top}.github/ci.yml`, data: 'x' },
+      { name: `${top}tests/a.php`, data: 'x' },
+      { name: `${top}src/tests/kept.php`, data: 'x' },
+      { name: `${top}README.md`, data: 'x' },
+      { name: `${top}KEEP.md`, data: 'x' },
+      { name: `${top}build/out.js`, data: 'x' },
+    ]));
+    const r = await rewriteArchive(file, 'acme');
+    const zip = await buffer(r.output);
+    r.close();
+    expect(await names(zip)).toEqual(['acme/', 'acme/KEEP.md', 'acme/plugin.php', 'acme/src/tests/kept.php']);
+    expect(r.dropped).toEqual(expect.arrayContaining(['.distignore', '.gitattributes', '.github/ci.yml', 'tests/a.php', 'README.md', 'build/out.js']));
+  });
+
+  test('an archive without one top folder, or not a zip, is refused with a reason', async () => {
+    const two = path.join(dir, 'two.zip');
+    fs.writeFileSync(two, buildZip([{ name: 'a/x.php', data: 'x' }, { name: 'b/y.php', data: 'y' }]));
+    await expect(rewriteArchive(two, 'acme')).rejects.toThrow(ArchiveError);
+    const junk = path.join(dir, 'junk.zip');
+    fs.writeFileSync(junk, '<html>not a zip</html>');
+    await expect(rewriteArchive(junk, 'acme')).rejects.toThrow(/could not be read as a zip/);
+  });
+});
