@@ -5,8 +5,45 @@
   var csrfToken = csrf ? csrf.getAttribute('content') : '';
 
   document.addEventListener('submit', function (e) {
-    var msg = e.target.getAttribute && e.target.getAttribute('data-confirm');
+    // The button that submitted may carry its own question (bulk actions); else the form's.
+    var msg = (e.submitter && e.submitter.getAttribute('data-confirm')) || (e.target.getAttribute && e.target.getAttribute('data-confirm'));
     if (msg && !window.confirm(msg)) e.preventDefault();
+  });
+
+  // A form that came back with errors: focus its summary, so keyboard and screen-reader users land on it.
+  var summary = document.getElementById('error-summary');
+  if (summary) summary.focus();
+
+  // Copy buttons: data-copy names the element whose text is copied.
+  document.addEventListener('click', function (e) {
+    var button = e.target.closest && e.target.closest('[data-copy]');
+    if (!button) return;
+    var source = document.querySelector(button.getAttribute('data-copy'));
+    if (!source) return;
+    var text = (source.value !== undefined ? source.value : source.textContent).trim();
+    var label = button.getAttribute('data-label') || button.textContent;
+    button.setAttribute('data-label', label);
+    var done = function (ok) {
+      button.textContent = ok ? 'Copied' : 'Select and copy';
+      setTimeout(function () { button.textContent = label; }, 2000);
+    };
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(text).then(function () { done(true); }, function () { done(false); });
+    } else {
+      var range = document.createRange();
+      range.selectNodeContents(source);
+      var sel = window.getSelection();
+      sel.removeAllRanges();
+      sel.addRange(range);
+      done(document.execCommand && document.execCommand('copy'));
+    }
+  });
+
+  // Bulk selection on the codes list: "select all" toggles every row's box.
+  document.addEventListener('change', function (e) {
+    var all = e.target.closest && e.target.closest('[data-select-all]');
+    if (!all) return;
+    document.querySelectorAll(all.getAttribute('data-select-all')).forEach(function (box) { box.checked = all.checked; });
   });
 
   function postJson(url) {

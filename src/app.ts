@@ -7,6 +7,7 @@ import { BODY_LIMITS, clientIp } from './http/wire';
 import { requireApiKey } from './http/middleware/api-auth';
 import { requestLog } from './http/middleware/request-log';
 import { securityHeaders, uploadOriginOf } from './http/middleware/security-headers';
+import { flashes } from './http/flash';
 import { loadSession, requireUser, verifyCsrf } from './http/middleware/session';
 import { buildAssetManifest, type AssetManifest } from './lib/assets';
 import { accountRoutes } from './routes/account.routes';
@@ -15,6 +16,7 @@ import { productsApi } from './routes/api/products.api';
 import { purchaseCodesApi } from './routes/api/purchase-codes.api';
 import { authRoutes } from './routes/auth.routes';
 import { oauthRoutes } from './routes/oauth.routes';
+import { passwordRoutes } from './routes/password.routes';
 import { detailsRoutes } from './routes/details.routes';
 import { healthRoutes, type Readiness } from './routes/health.routes';
 import { productRoutes } from './routes/products.routes';
@@ -79,9 +81,11 @@ export function createApp(d: AppDeps): Express {
   app.use(detailsRoutes(d.services)); // public and cookie-free: WordPress shows it in an iframe
 
   app.use(loadSession(d.services.sessions, d.secretKey));
+  app.use(flashes(d.secretKey));
   app.use(verifyCsrf);
   app.use(authRoutes(d.services));
   app.use(oauthRoutes(d.services, d.config, d.logger));
+  app.use(passwordRoutes(d.services));
   app.get('/', (req, res) => res.redirect(req.user ? '/products' : '/login'));
   app.use(requireUser);
   app.use(productRoutes(d.services, publicUrl));

@@ -44,6 +44,9 @@ const schema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(0, 600000).default(15000),
   CHECKIN_FLUSH_MS: int(50, 600000).default(2000),
 
+  SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL').optional(),
+  MAIL_FROM: z.string().min(3).default('Wharf <wharf@localhost>'),
+
   GITHUB_CLIENT_ID: z.string().optional(),
   GITHUB_CLIENT_SECRET: z.string().optional(),
   GITHUB_BASE_URL: z.url().default('https://github.com'),
@@ -97,6 +100,8 @@ export interface Config {
   rateLimits: { updatesPerMinute: number; licensesPerMinute: number };
   shutdownTimeoutMs: number;
   checkinFlushMs: number;
+  /** Account e-mail (password resets, address changes); without smtpUrl the messages go to the log. */
+  mail: { smtpUrl: string | undefined; from: string };
   /** Sign-in with a provider is offered only when its client id and secret are both set. */
   oauth: { github: OAuthProviderConfig | undefined; bitbucket: OAuthProviderConfig | undefined };
 }
@@ -169,6 +174,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     rateLimits: { updatesPerMinute: e.RATE_LIMIT_UPDATES_PER_MINUTE, licensesPerMinute: e.RATE_LIMIT_LICENSES_PER_MINUTE },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     checkinFlushMs: e.CHECKIN_FLUSH_MS,
+    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
     oauth: {
       github: oauthProvider('GITHUB', e.GITHUB_CLIENT_ID, e.GITHUB_CLIENT_SECRET, e.GITHUB_BASE_URL, e.GITHUB_API_URL),
       bitbucket: oauthProvider('BITBUCKET', e.BITBUCKET_CLIENT_ID, e.BITBUCKET_CLIENT_SECRET, e.BITBUCKET_BASE_URL, e.BITBUCKET_API_URL),

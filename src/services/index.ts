@@ -15,7 +15,10 @@ import { ReleasesService } from './releases.service';
 import { Catalog } from './updates/catalog.service';
 import { CheckinRecorder } from './updates/checkin.recorder';
 import { UpdatesService } from './updates/updates.service';
+import { logMailer, smtpMailer } from '../adapters/mail/mailer';
+import { AccountService } from './account.service';
 import { AuthService } from './auth.service';
+import { DashboardService } from './dashboard.service';
 import { OAuthService } from './oauth.service';
 import { SessionsService } from './sessions.service';
 import { UsersService } from './users.service';
@@ -53,7 +56,9 @@ export function createServices(d: ServiceDeps) {
   const rateLimits = new SharedRateLimiter(db);
   const products = new ProductsService(db, d.storage, logger, onProductChanged);
   const releases = new ReleasesService(db, d.storage, products, config.uploads, logger, onProductChanged);
+  const mailer = config.mail.smtpUrl ? smtpMailer(config.mail.smtpUrl, config.mail.from) : logMailer(logger);
   return {
+    account: new AccountService(db, d.storage, products, sessions, rateLimits, mailer, config.publicUrl, logger),
     users,
     sessions,
     auth: new AuthService(db, users, sessions, rateLimits),
@@ -68,6 +73,7 @@ export function createServices(d: ServiceDeps) {
     purchaseCodes: new PurchaseCodesService(db, products, onCodeChanged),
     apiLimits: { updates: perMinute(config.rateLimits.updatesPerMinute), licenses: perMinute(config.rateLimits.licensesPerMinute) },
     clientFiles: { render: renderClientFile, snippet: clientSnippet },
+    dashboard: new DashboardService(db),
   };
 }
 
