@@ -46,6 +46,19 @@
     document.querySelectorAll(all.getAttribute('data-select-all')).forEach(function (box) { box.checked = all.checked; });
   });
 
+  // The slug follows the name until the vendor edits it themselves.
+  var slugInput = document.querySelector('[data-slug-from]');
+  var nameInput = slugInput && document.querySelector(slugInput.getAttribute('data-slug-from'));
+  if (slugInput && nameInput) {
+    var touched = slugInput.value !== '';
+    slugInput.addEventListener('input', function () { touched = slugInput.value !== ''; });
+    nameInput.addEventListener('input', function () {
+      if (touched) return;
+      slugInput.value = nameInput.value.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 100);
+    });
+  }
+
   function postJson(url) {
     return fetch(url, { method: 'POST', credentials: 'same-origin', headers: { 'X-CSRF-Token': csrfToken, Accept: 'application/json' } })
       .then(function (r) { return r.json().then(function (body) { return { status: r.status, body: body }; }); });

@@ -6,8 +6,8 @@ export function productRoutes(s: Services, publicUrl: string): Router {
   const r = Router();
 
   r.get('/products', async (req, res) => {
-    const products = await s.products.list(req.user!.id);
-    res.render('pages/products/list', { title: 'Your products', products });
+    const [products, overview] = await Promise.all([s.products.list(req.user!.id), s.dashboard.productOverview(req.user!.id)]);
+    res.render('pages/products/list', { title: 'Your products', products, overview });
   });
 
   r.get('/products/new', (_req, res) => {
@@ -31,6 +31,7 @@ export function productRoutes(s: Services, publicUrl: string): Router {
       // Without JavaScript the page reloads itself while a verification runs.
       refreshSeconds: versions.some((v) => v.status === 'verifying') ? 3 : 0,
       activeSites: await s.dashboard.activeSites(product.id),
+      liveVersion: versions.find((v) => v.id === product.liveVersionId)?.version ?? null,
       updateUrl: `${publicUrl}/api/v1/updates/${product.id}`,
       client: s.clientFiles.snippet(product.type, { serverUrl: publicUrl, productId: product.id }),
     });
@@ -44,13 +45,15 @@ export function productRoutes(s: Services, publicUrl: string): Router {
 
   r.get('/products/:id/edit', async (req, res) => {
     const product = await s.products.get(req.user!.id, req.params.id);
-    res.render('pages/products/edit', { title: `Edit ${product.name}`, product, values: product, errors: {} });
+    const slugEditable = (await s.releases.listVersions(req.user!.id, product.id)).versions.length === 0;
+    res.render('pages/products/edit', { title: `Edit ${product.name}`, product, values: product, errors: {}, slugEditable });
   });
 
   r.post('/products/:id/edit', async (req, res) => {
     const product = await s.products.get(req.user!.id, req.params.id);
     const values = { ...product, ...req.body, free: req.body?.free === 'on' };
-    await handleForm(res, 'pages/products/edit', { title: `Edit ${product.name}`, product, values }, async () => {
+    const slugEditable = (await s.releases.listVersions(req.user!.id, product.id)).versions.length === 0;
+    await handleForm(res, 'pages/products/edit', { title: `Edit ${product.name}`, product, values, slugEditable }, async () => {
       await s.products.update(req.user!.id, product.id, { free: '', ...req.body });
       res.flash({ kind: 'ok', text: 'Changes saved.' });
       res.redirect(`/products/${product.id}`);
