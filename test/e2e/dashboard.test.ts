@@ -231,7 +231,7 @@ it('without JavaScript, Start upload shows a form that posts straight to S3, who
       expect(s3Response?.status()).toBe(303);
       expect(s3Response?.headers().location).toMatch(new RegExp(`^${app.url}/products/${productId}/uploads/[^/]+/complete`));
 
-      await expect(noJs.locator('.alert.ok').textContent()).resolves.toBe('Release uploaded and checked.');
+      await expect(noJs.locator('.alert.ok').textContent()).resolves.toBe('Version 2.0 uploaded and checked.');
       await versionRow(noJs, '2.0');
       await expect(noJs.locator('table.versions tbody tr').count()).resolves.toBe(3);
     });
