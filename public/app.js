@@ -20,7 +20,10 @@
     if (!button) return;
     var source = document.querySelector(button.getAttribute('data-copy'));
     if (!source) return;
-    var text = (source.value !== undefined ? source.value : source.textContent).trim();
+    // A list is copied one item per line (a batch of codes pastes straight into a spreadsheet).
+    var text = source.matches('ol, ul')
+      ? Array.prototype.map.call(source.querySelectorAll('li'), function (li) { return li.textContent.trim(); }).join('\n')
+      : (source.value !== undefined ? source.value : source.textContent).trim();
     var label = button.getAttribute('data-label') || button.textContent;
     button.setAttribute('data-label', label);
     var done = function (ok) {
@@ -58,6 +61,37 @@
         .replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 100);
     });
   }
+
+  // Banner and icon uploads (edit page): presign, POST the image straight to S3, then attach it.
+  document.querySelectorAll('input[data-media-kind]').forEach(function (input) {
+    var box = input.closest('.js-only');
+    if (!box || !window.FormData || !window.fetch) return;
+    box.hidden = false;
+    var status = box.querySelector('.media-status');
+    var base = '/products/' + input.getAttribute('data-product') + '/media/' + input.getAttribute('data-media-kind');
+    var send = function (url, body) {
+      return fetch(url, { method: 'POST', credentials: 'same-origin', headers: { 'X-CSRF-Token': csrfToken, Accept: 'application/json', 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
+        .then(function (r) { return r.json().then(function (b) { if (!r.ok) throw new Error((b.error && b.error.message) || 'Upload failed.'); return b; }); });
+    };
+    input.addEventListener('change', function () {
+      var file = input.files && input.files[0];
+      if (!file) return;
+      status.textContent = 'Uploading…';
+      send(base + '/presign', { contentType: file.type }).then(function (post) {
+        if (file.size > post.maxBytes) throw new Error('The image is larger than ' + Math.round(post.maxBytes / 1048576) + ' MB.');
+        var data = new FormData();
+        Object.keys(post.fields).forEach(function (k) { data.append(k, post.fields[k]); });
+        data.append('file', file);
+        return fetch(post.url, { method: 'POST', body: data }).then(function (r) {
+          if (!r.ok) throw new Error('Storage refused the image (HTTP ' + r.status + ').');
+          return send(base, { key: post.key });
+        });
+      }).then(function (res) {
+        document.querySelector(input.getAttribute('data-media-target')).value = res.url;
+        status.textContent = 'Uploaded and saved.';
+      }).catch(function (err) { status.textContent = err.message; });
+    });
+  });
 
   function postJson(url) {
     return fetch(url, { method: 'POST', credentials: 'same-origin', headers: { 'X-CSRF-Token': csrfToken, Accept: 'application/json' } })

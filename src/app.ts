@@ -17,6 +17,7 @@ import { purchaseCodesApi } from './routes/api/purchase-codes.api';
 import { authRoutes } from './routes/auth.routes';
 import { oauthRoutes } from './routes/oauth.routes';
 import { passwordRoutes } from './routes/password.routes';
+import { mediaPublicRoutes, mediaRoutes } from './routes/media.routes';
 import { detailsRoutes } from './routes/details.routes';
 import { healthRoutes, type Readiness } from './routes/health.routes';
 import { productRoutes } from './routes/products.routes';
@@ -79,6 +80,7 @@ export function createApp(d: AppDeps): Express {
   api.use(notFound);
   app.use('/api', api);
   app.use(detailsRoutes(d.services)); // public and cookie-free: WordPress shows it in an iframe
+  app.use(mediaPublicRoutes(d.services)); // banners and icons WordPress shows
 
   app.use(loadSession(d.services.sessions, d.secretKey));
   app.use(flashes(d.secretKey));
@@ -92,6 +94,7 @@ export function createApp(d: AppDeps): Express {
   app.use(releaseRoutes(d.services, publicUrl));
   app.use(purchaseCodeRoutes(d.services));
   app.use(accountRoutes(d.services));
+  app.use(mediaRoutes(d.services));
 
   app.use(notFound);
   app.use(errorHandler(d.logger));

@@ -19,6 +19,7 @@ import { logMailer, smtpMailer } from '../adapters/mail/mailer';
 import { AccountService } from './account.service';
 import { AuthService } from './auth.service';
 import { DashboardService } from './dashboard.service';
+import { MediaService } from './media.service';
 import { OAuthService } from './oauth.service';
 import { SessionsService } from './sessions.service';
 import { UsersService } from './users.service';
@@ -74,6 +75,7 @@ export function createServices(d: ServiceDeps) {
     apiLimits: { updates: perMinute(config.rateLimits.updatesPerMinute), licenses: perMinute(config.rateLimits.licensesPerMinute) },
     clientFiles: { render: renderClientFile, snippet: clientSnippet },
     dashboard: new DashboardService(db),
+    media: new MediaService(db, d.storage, products, config.publicUrl),
   };
 }
 
