@@ -167,6 +167,51 @@ it('"Make live" asks first, naming the version; the banner names it too', async 
   });
 });
 
+it('bulk actions: tick two codes, confirm, and both are revoked', async () => {
+  await withScreenshotOnFailure(page, 'a11y-bulk', async () => {
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await page.goto(`${app.url}/products/${productId}/codes?status=active`);
+    const boxes = page.locator('input[name=ids]');
+    await expect(boxes.count()).resolves.toBe(2);
+    await page.getByLabel('Choose every code on this page').check();
+    let asked = '';
+    page.once('dialog', (d) => {
+      asked = d.message();
+      void d.accept();
+    });
+    await page.locator('#bulk-form button[value=revoke]').click();
+    await page.locator('.alert.ok', { hasText: '2 codes revoked.' }).waitFor();
+    expect(asked).toContain('Revoke the chosen codes?');
+    await expect(page.locator('input[name=ids]').count()).resolves.toBe(0); // the active filter is kept, and now empty
+  });
+});
+
+it('copy buttons copy the code; an icon uploads straight to S3 and is saved', async () => {
+  const clip = await browser.newPage({ permissions: ['clipboard-read', 'clipboard-write'] });
+  try {
+    await withScreenshotOnFailure(clip, 'a11y-copy-media', async () => {
+      await clip.goto(`${app.url}/login`);
+      await clip.fill('#email', EMAIL);
+      await clip.fill('#password', PASSWORD);
+      await Promise.all([clip.waitForURL(`${app.url}/products`), clip.click('form[action="/login"] button[type=submit]')]);
+      await clip.goto(`${app.url}/products/${productId}/codes/${codeId}`);
+      await clip.getByRole('button', { name: 'Copy code' }).click();
+      await clip.getByRole('button', { name: 'Copied' }).waitFor();
+      const shown = (await clip.locator('#code-value').textContent())!.trim();
+      await expect(clip.evaluate(() => navigator.clipboard.readText())).resolves.toBe(shown);
+
+      await clip.goto(`${app.url}/products/${productId}/edit`);
+      const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(64, 1)]);
+      await clip.locator('details:has(#icon1x-file) > summary').click(); // the images sit in a closed <details>
+      await clip.setInputFiles('#icon1x-file', { name: 'icon.png', mimeType: 'image/png', buffer: png });
+      await clip.locator('.media-status', { hasText: 'Uploaded and saved.' }).waitFor();
+      await expect(clip.inputValue('#icon1x')).resolves.toMatch(new RegExp(`^${app.url}/media/${productId}/icon1x-[0-9a-f]{16}\\.png$`));
+    });
+  } finally {
+    await clip.context().close();
+  }
+});
+
 it('signed in with data: every dashboard page passes axe and fits at 1440 and 390 px', async () => {
   const paths = [
     '/products',
