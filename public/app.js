@@ -38,8 +38,92 @@
   var csrfToken = csrf ? csrf.getAttribute('content') : '';
 
   document.addEventListener('submit', function (e) {
-    var msg = e.target.getAttribute && e.target.getAttribute('data-confirm');
+    // The button that submitted may carry its own question (bulk actions); else the form's.
+    var msg = (e.submitter && e.submitter.getAttribute('data-confirm')) || (e.target.getAttribute && e.target.getAttribute('data-confirm'));
     if (msg && !window.confirm(msg)) e.preventDefault();
+  });
+
+  // A form that came back with errors: focus its summary, so keyboard and screen-reader users land on it.
+  var summary = document.getElementById('error-summary');
+  if (summary) summary.focus();
+
+  // Copy buttons: data-copy names the element whose text is copied.
+  document.addEventListener('click', function (e) {
+    var button = e.target.closest && e.target.closest('[data-copy]');
+    if (!button) return;
+    var source = document.querySelector(button.getAttribute('data-copy'));
+    if (!source) return;
+    // A list is copied one item per line (a batch of codes pastes straight into a spreadsheet).
+    var text = source.matches('ol, ul')
+      ? Array.prototype.map.call(source.querySelectorAll('li'), function (li) { return li.textContent.trim(); }).join('\n')
+      : (source.value !== undefined ? source.value : source.textContent).trim();
+    var label = button.getAttribute('data-label') || button.textContent;
+    button.setAttribute('data-label', label);
+    var done = function (ok) {
+      button.textContent = ok ? 'Copied' : 'Select and copy';
+      setTimeout(function () { button.textContent = label; }, 2000);
+    };
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(text).then(function () { done(true); }, function () { done(false); });
+    } else {
+      var range = document.createRange();
+      range.selectNodeContents(source);
+      var sel = window.getSelection();
+      sel.removeAllRanges();
+      sel.addRange(range);
+      done(document.execCommand && document.execCommand('copy'));
+    }
+  });
+
+  // Bulk selection on the codes list: "select all" toggles every row's box.
+  document.addEventListener('change', function (e) {
+    var all = e.target.closest && e.target.closest('[data-select-all]');
+    if (!all) return;
+    document.querySelectorAll(all.getAttribute('data-select-all')).forEach(function (box) { box.checked = all.checked; });
+  });
+
+  // The slug follows the name until the vendor edits it themselves.
+  var slugInput = document.querySelector('[data-slug-from]');
+  var nameInput = slugInput && document.querySelector(slugInput.getAttribute('data-slug-from'));
+  if (slugInput && nameInput) {
+    var touched = slugInput.value !== '';
+    slugInput.addEventListener('input', function () { touched = slugInput.value !== ''; });
+    nameInput.addEventListener('input', function () {
+      if (touched) return;
+      slugInput.value = nameInput.value.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 100);
+    });
+  }
+
+  // Banner and icon uploads (edit page): presign, POST the image straight to S3, then attach it.
+  document.querySelectorAll('input[data-media-kind]').forEach(function (input) {
+    var box = input.closest('.js-only');
+    if (!box || !window.FormData || !window.fetch) return;
+    box.hidden = false;
+    var status = box.querySelector('.media-status');
+    var base = '/products/' + input.getAttribute('data-product') + '/media/' + input.getAttribute('data-media-kind');
+    var send = function (url, body) {
+      return fetch(url, { method: 'POST', credentials: 'same-origin', headers: { 'X-CSRF-Token': csrfToken, Accept: 'application/json', 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
+        .then(function (r) { return r.json().then(function (b) { if (!r.ok) throw new Error((b.error && b.error.message) || 'Upload failed.'); return b; }); });
+    };
+    input.addEventListener('change', function () {
+      var file = input.files && input.files[0];
+      if (!file) return;
+      status.textContent = 'Uploading…';
+      send(base + '/presign', { contentType: file.type }).then(function (post) {
+        if (file.size > post.maxBytes) throw new Error('The image is larger than ' + Math.round(post.maxBytes / 1048576) + ' MB.');
+        var data = new FormData();
+        Object.keys(post.fields).forEach(function (k) { data.append(k, post.fields[k]); });
+        data.append('file', file);
+        return fetch(post.url, { method: 'POST', body: data }).then(function (r) {
+          if (!r.ok) throw new Error('Storage refused the image (HTTP ' + r.status + ').');
+          return send(base, { key: post.key });
+        });
+      }).then(function (res) {
+        document.querySelector(input.getAttribute('data-media-target')).value = res.url;
+        status.textContent = 'Uploaded and saved.';
+      }).catch(function (err) { status.textContent = err.message; });
+    });
   });
 
   function postJson(url) {

@@ -6,6 +6,7 @@ import { BODY_LIMITS, clientIp } from './http/wire';
 import { requireApiKey } from './http/middleware/api-auth';
 import { requestLog } from './http/middleware/request-log';
 import { securityHeaders, uploadOriginOf } from './http/middleware/security-headers';
+import { flashes } from './http/flash';
 import { loadSession, requireUser, verifyCsrf } from './http/middleware/session';
 import { buildAssetManifest, type AssetManifest } from './lib/assets';
 import { accountRoutes } from './routes/account.routes';
@@ -21,6 +22,8 @@ import { webhooksApi } from './routes/api/webhooks.api';
 import { authRoutes } from './routes/auth.routes';
 import { oauthRoutes } from './routes/oauth.routes';
 import { contentRoutes } from './routes/content.routes';
+import { passwordRoutes } from './routes/password.routes';
+import { mediaPublicRoutes, mediaRoutes } from './routes/media.routes';
 import { detailsRoutes } from './routes/details.routes';
 import { healthRoutes, type Readiness } from './routes/health.routes';
 import { productRoutes } from './routes/products.routes';
@@ -91,11 +94,14 @@ export function createApp(d: AppDeps): Express {
   api.use(notFound);
   app.use('/api', api);
   app.use(detailsRoutes(d.services)); // public and cookie-free: WordPress shows it in an iframe
+  app.use(mediaPublicRoutes(d.services)); // banners and icons WordPress shows
 
   app.use(loadSession(d.services.sessions, d.secretKey));
+  app.use(flashes(d.secretKey));
   app.use(verifyCsrf);
   app.use(authRoutes(d.services));
   app.use(oauthRoutes(d.services, d.config, d.logger));
+  app.use(passwordRoutes(d.services));
   app.get('/', (req, res) => res.redirect(req.user ? '/products' : '/login'));
   app.use(requireUser);
   app.use(productRoutes(d.services, publicUrl));
@@ -106,6 +112,7 @@ export function createApp(d: AppDeps): Express {
   app.use(gitRoutes(d.services));
   app.use(accountRoutes(d.services));
   app.use(notificationRoutes(d.services));
+  app.use(mediaRoutes(d.services));
 
   app.use(notFound);
   app.use(errorHandler(d.logger));

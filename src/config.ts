@@ -50,6 +50,9 @@ const schema = z.object({
   WEBHOOK_RETRY_BASE_MS: int(10, 3_600_000).default(30_000),
   WEBHOOK_POLL_MS: int(50, 60_000).default(1000),
 
+  SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL').optional(),
+  MAIL_FROM: z.string().min(3).default('Wharf <wharf@localhost>'),
+
   GITHUB_CLIENT_ID: z.string().optional(),
   GITHUB_CLIENT_SECRET: z.string().optional(),
   GITHUB_BASE_URL: z.url().default('https://github.com'),
@@ -107,6 +110,8 @@ export interface Config {
   checkinRetentionDays: number;
   /** Notification delivery (Slack, Discord, signed webhooks). */
   webhooks: { allowPrivate: boolean; httpsOnly: boolean; timeoutMs: number; retryBaseMs: number; pollMs: number };
+  /** Account e-mail (password resets, address changes); without smtpUrl the messages go to the log. */
+  mail: { smtpUrl: string | undefined; from: string };
   /** Sign-in with a provider is offered only when its client id and secret are both set. */
   oauth: { github: OAuthProviderConfig | undefined; bitbucket: OAuthProviderConfig | undefined };
   /** Every call to a Git provider (repositories, hooks, archives, statuses) goes to these roots. */
@@ -189,6 +194,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
       pollMs: e.WEBHOOK_POLL_MS,
     },
+    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
     oauth: {
       github: oauthProvider('GITHUB', e.GITHUB_CLIENT_ID, e.GITHUB_CLIENT_SECRET, e.GITHUB_BASE_URL, e.GITHUB_API_URL),
       bitbucket: oauthProvider('BITBUCKET', e.BITBUCKET_CLIENT_ID, e.BITBUCKET_CLIENT_SECRET, e.BITBUCKET_BASE_URL, e.BITBUCKET_API_URL),

@@ -1,4 +1,4 @@
-import { normalizeCode } from '../services/licensing/purchase-code.format';
+import { MIN_CODE_CHARS, normalizeCode } from '../services/licensing/purchase-code.format';
 import type { Logger } from '../logger';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -24,7 +24,7 @@ export function logPath(url: string): string {
     const before = segments[i - 1];
     if (before === 'download') segments[i] = '[token]';
     else if (before === 'purchase-codes' && !UUID.test(s)) segments[i] = '[code]';
-    else if (s.length >= 32 && !UUID.test(s) && normalizeCode(decoded(s)) !== null) segments[i] = '[code]'; // a UUID's hex digits would read as one
+    else if (s.length >= MIN_CODE_CHARS && !UUID.test(s) && normalizeCode(decoded(s)) !== null) segments[i] = '[code]'; // a UUID's hex digits would read as one
   }
   return segments.join('/');
 }

@@ -19,14 +19,12 @@ export function analyticsRoutes(s: Services): Router {
       s.analytics.sites(req.user!.id, req.params.id, { days, search, page: pageOf(req.query.page), perPage: 50 }),
       s.products.get(req.user!.id, req.params.id),
     ]);
-    const erased = text(req.query.erased);
     noStore(res).render('pages/analytics/show', {
       title: `Analytics · ${product.name}`,
       product,
       report,
       sites,
       windows: WINDOWS,
-      notice: erased ? `Everything kept about ${erased} was erased.` : '',
       scripts: ['chart.umd.min.js', 'analytics.js'],
       link: (over: Record<string, string | number>) => {
         const q = new URLSearchParams({ days: String(days), ...(search ? { search } : {}), ...Object.fromEntries(Object.entries(over).map(([k, v]) => [k, String(v)])) });
@@ -43,7 +41,8 @@ export function analyticsRoutes(s: Services): Router {
   r.post('/products/:id/analytics/erase', async (req, res) => {
     const days = parseDays(text(req.body?.days) || undefined);
     const { host } = await s.analytics.eraseSite(req.user!.id, req.params.id, text(req.body?.host));
-    res.redirect(303, `/products/${req.params.id}/analytics?${new URLSearchParams({ days: String(days), erased: host })}`);
+    res.flash({ kind: 'ok', text: `Everything kept about ${host} was erased.` });
+    res.redirect(303, `/products/${req.params.id}/analytics?days=${days}`);
   });
 
   return r;

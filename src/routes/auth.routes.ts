@@ -42,7 +42,8 @@ export function authRoutes(s: Services): Router {
 
   r.post('/logout', async (req, res) => {
     await endSession(req, res, s.sessions);
-    res.redirect('/login');
+    res.flash({ kind: 'ok', text: 'Signed out.' });
+    res.redirect(303, '/login');
   });
 
   return r;

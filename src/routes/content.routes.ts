@@ -65,7 +65,8 @@ export function contentRoutes(s: Services): Router {
       if (!(err instanceof ValidationError)) throw err;
       return renderContent(req, res, { posted: req.body ?? {}, error: formFields(err) });
     }
-    res.redirect(`/products/${String(req.params.id)}?notice=saved`);
+    res.flash({ kind: 'ok', text: 'Changes saved.' });
+    res.redirect(`/products/${String(req.params.id)}`);
   });
 
   /** WordPress's "View details" modal, as it would show the product (with the form's unsaved text when posted). */
@@ -125,7 +126,8 @@ export function contentRoutes(s: Services): Router {
       if (!(err instanceof ValidationError)) throw err;
       return renderNotes(req, res, { posted: body, error: err });
     }
-    res.redirect(`/products/${String(req.params.id)}?notice=saved#notes-${encodeURIComponent(String(req.params.versionId))}`);
+    res.flash({ kind: 'ok', text: 'Changelog saved.' });
+    res.redirect(`/products/${String(req.params.id)}#notes-${encodeURIComponent(String(req.params.versionId))}`);
   });
 
   /** The vendor's own copy of a verified zip: a 5-minute S3 link, not counted as a customer download. */

@@ -7,6 +7,8 @@ import type { Services } from '../services';
 /** How long the no-JavaScript return from S3 waits for a small zip's verification before showing the product page. */
 const COMPLETE_WAIT_MS = 5_000;
 
+const VERIFYING = (v: string) => `Version ${v} uploaded. Wharf is verifying every file in the zip; it is offered to sites once that succeeds.`;
+
 export function versionStatusJson(v: Version) {
   return {
     id: v.id,
@@ -50,10 +52,12 @@ export function releaseRoutes(s: Services, publicUrl: string): Router {
   r.post('/products/:id/uploads/:uploadId/finalize', async (req, res) => {
     try {
       const version = await s.releases.finalize(req.user!.id, req.params.id, { uploadId: req.params.uploadId });
+      // The page follows verification, then opens the product page, which shows this once.
+      res.flash({ kind: 'ok', text: `Version ${version.version} uploaded and checked.` });
       res.status(201).json({
         ...versionStatusJson(version),
         statusUrl: `/products/${req.params.id}/versions/${version.id}/status`,
-        redirect: `/products/${req.params.id}?notice=released`,
+        redirect: `/products/${req.params.id}`,
       });
     } catch (err) {
       if (err instanceof PackageRejectedError) {
@@ -77,7 +81,8 @@ export function releaseRoutes(s: Services, publicUrl: string): Router {
       const finalized = await s.releases.finalize(req.user!.id, req.params.id, { uploadId: req.params.uploadId });
       const { version } = await s.releases.awaitVerification(req.user!.id, req.params.id, finalized.id, COMPLETE_WAIT_MS);
       if (version.status === 'refused') return refused(version.reasons ?? []);
-      res.redirect(303, `/products/${req.params.id}?notice=${version.status === 'ready' ? 'released' : 'verifying'}`);
+      res.flash({ kind: 'ok', text: version.status === 'ready' ? `Version ${version.version} uploaded and checked.` : VERIFYING(version.version) });
+      res.redirect(303, `/products/${req.params.id}`);
     } catch (err) {
       if (err instanceof AppError && (err.status === 422 || err.status === 410)) {
         await refused(err instanceof PackageRejectedError ? err.reasons : [err.message]);
@@ -88,13 +93,17 @@ export function releaseRoutes(s: Services, publicUrl: string): Router {
   });
 
   r.post('/products/:id/versions/:versionId/live', async (req, res) => {
+    const { version } = await s.releases.findVersion(req.user!.id, req.params.id, req.params.versionId);
     await s.releases.setLive(req.user!.id, req.params.id, req.params.versionId);
-    res.redirect(303, `/products/${req.params.id}?notice=live`);
+    res.flash({ kind: 'ok', text: `Version ${version.version} is now live.` });
+    res.redirect(303, `/products/${req.params.id}`);
   });
 
   r.post('/products/:id/versions/:versionId/delete', async (req, res) => {
+    const { version } = await s.releases.findVersion(req.user!.id, req.params.id, req.params.versionId);
     await s.releases.deleteVersion(req.user!.id, req.params.id, req.params.versionId);
-    res.redirect(303, `/products/${req.params.id}?notice=deleted`);
+    res.flash({ kind: 'ok', text: `Version ${version.version} deleted.` });
+    res.redirect(303, `/products/${req.params.id}`);
   });
 
   return r;

@@ -74,7 +74,8 @@ export class AuthService {
     } catch {
       const next = delayAfter(failures);
       const message = next ? `Wrong email or password. Too many failed attempts from your network: wait ${wait(next)} before trying again.` : 'Wrong email or password.';
-      throw new ValidationError(message, { password: 'Wrong email or password.' });
+      // Said once, above the form: which of the two is wrong is deliberately not told.
+      throw new ValidationError(message);
     }
     await clearThrottle(this.db, account, network);
     return { user, token: await this.sessions.create(user.id, now) };

@@ -86,12 +86,12 @@ export function clientNamespace(type: ClientType = 'plugin'): string {
   return match[1];
 }
 
-/** The two lines a vendor pastes into the main plugin file (or the theme's functions.php). */
+/**
+ * The two lines a vendor pastes into the main plugin file (or the theme's functions.php): the same
+ * two the downloaded file's header shows, since that file already holds the server URL and product id.
+ */
 export function clientSnippet(type: ClientType, opts: ClientFileOptions): string {
-  const { serverUrl, productId } = validateClientOptions(opts);
+  validateClientOptions(opts);
   const { filename, className } = FILES[type];
-  return [
-    `require_once __DIR__ . '/${filename}';`,
-    `new \\${clientNamespace(type)}\\${className}(__FILE__, ${phpSingleQuoted(serverUrl)}, ${phpSingleQuoted(productId)});`,
-  ].join('\n');
+  return [`require_once __DIR__ . '/${filename}';`, `\\${clientNamespace(type)}\\${className}::boot(__FILE__);`].join('\n');
 }

@@ -18,7 +18,11 @@ import { ReleasesService } from './releases.service';
 import { Catalog } from './updates/catalog.service';
 import { CheckinRecorder } from './updates/checkin.recorder';
 import { UpdatesService } from './updates/updates.service';
+import { logMailer, smtpMailer } from '../adapters/mail/mailer';
+import { AccountService } from './account.service';
 import { AuthService } from './auth.service';
+import { DashboardService } from './dashboard.service';
+import { MediaService } from './media.service';
 import { OAuthService } from './oauth.service';
 import { SessionsService } from './sessions.service';
 import { UsersService } from './users.service';
@@ -81,7 +85,9 @@ export function createServices(d: ServiceDeps) {
     pollingIntervalSeconds: 2,
     handler: (job) => builds.run(job),
   });
+  const mailer = config.mail.smtpUrl ? smtpMailer(config.mail.smtpUrl, config.mail.from) : logMailer(logger);
   return {
+    account: new AccountService(db, d.storage, products, sessions, rateLimits, mailer, config.publicUrl, logger),
     users,
     repositories,
     builds,
@@ -102,6 +108,8 @@ export function createServices(d: ServiceDeps) {
     apiLimits: { updates: perMinute(config.rateLimits.updatesPerMinute), licenses: perMinute(config.rateLimits.licensesPerMinute) },
     notifications: new NotificationsService(db, products, config.webhooks, config.publicUrl, d.secretKey, logger),
     clientFiles: { render: renderClientFile, snippet: clientSnippet },
+    dashboard: new DashboardService(db),
+    media: new MediaService(db, d.storage, products, config.publicUrl),
   };
 }
 

@@ -66,11 +66,23 @@ export class ProductsService {
     const raw = (input ?? {}) as Record<string, unknown>;
     const v = parseInput(partial ? updateSchema : z.object(editable), raw);
     // A partial (API PATCH) update touches only the fields it names.
-    const changes = Object.fromEntries(Object.entries(v).filter(([k]) => !partial || k in raw));
-    const row = await q.updateProduct(this.db, userId, id, changes);
+    const changes: Record<string, unknown> = Object.fromEntries(Object.entries(v).filter(([k]) => !partial || k in raw));
+    if (typeof raw.slug === 'string') changes.slug = await this.newSlug(id, raw.slug);
+    const row = await q.updateProduct(this.db, userId, id, changes).catch((err: { code?: string; cause?: { code?: string } }) => {
+      if (err.code === '23505' || err.cause?.code === '23505') throw new ValidationError('Please correct the highlighted fields.', { slug: 'You already have a product of this type with that slug.' });
+      throw err;
+    });
     if (!row) throw new NotFoundError('No such product');
     this.onChanged(id);
     return row;
+  }
+
+  /** The slug is the folder inside every zip: it may change only while no release exists. */
+  private async newSlug(id: string, value: string): Promise<string> {
+    const s = parseInput(z.object({ slug }), { slug: value }).slug;
+    const fixed = 'The slug cannot change once a release exists: it is the folder inside every zip.';
+    if ((await q.listVersions(this.db, id)).length) throw new ValidationError(fixed, { slug: fixed });
+    return s;
   }
 
   /** Deletes the product, its versions (cascade) and every object it stored. */

@@ -58,12 +58,12 @@ export class UsersService {
     return toUser(row);
   }
 
-  async createApiKey(userId: string, name: unknown): Promise<{ key: string; id: string; prefix: string }> {
+  async createApiKey(userId: string, name: unknown): Promise<{ key: string; id: string; prefix: string; name: string }> {
     const label = parseInput(apiKeySchema, { name }).name;
     const prefix = randomToken(6).replace(/[-_]/g, 'x').slice(0, 8);
     const key = `wharf_${prefix}_${randomToken(32)}`;
     const row = await q.insertApiKey(this.db, { userId, name: label, prefix, keyHash: sha256Hex(key) });
-    return { key, id: row.id, prefix };
+    return { key, id: row.id, prefix, name: label };
   }
 
   async authenticateApiKey(key: string, now = new Date()): Promise<User | null> {
@@ -78,9 +78,12 @@ export class UsersService {
     return q.listApiKeys(this.db, userId);
   }
 
-  async revokeApiKey(userId: string, keyId: string): Promise<void> {
+  /** Returns the revoked key's name. */
+  async revokeApiKey(userId: string, keyId: string): Promise<string> {
     if (!isUuid(keyId)) throw new NotFoundError('No such API key');
-    if (!(await q.revokeApiKey(this.db, userId, keyId, new Date()))) throw new NotFoundError('No such API key');
+    const name = await q.revokeApiKey(this.db, userId, keyId, new Date());
+    if (name === null) throw new NotFoundError('No such API key');
+    return name;
   }
 
   // Sign-in with GitHub / BitBucket: the rules that use these live in oauth.service.ts.

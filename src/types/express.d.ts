@@ -9,6 +9,8 @@ declare global {
       user?: User;
       sessionToken?: string;
       csrfToken?: string;
+      /** `s:<session>` or `a:<anonymous cookie>`: what CSRF tokens and flash messages are bound to. */
+      binding?: string;
       requestId?: string;
     }
   }

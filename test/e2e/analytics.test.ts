@@ -36,7 +36,7 @@ beforeAll(async () => {
   await page.check('input[name=type][value=plugin]');
   await page.fill('#slug', 'acme-stats');
   await page.fill('#name', 'Acme Stats');
-  await Promise.all([page.waitForURL(/\/products\/[0-9a-f-]{36}\?notice=created$/), page.click('form[action="/products"] button[type=submit]')]);
+  await Promise.all([page.waitForURL(/\/products\/[0-9a-f-]{36}$/), page.click('form[action="/products"] button[type=submit]')]);
   productId = new URL(page.url()).pathname.split('/')[2]!;
   userId = (await app.runtime.services.users.findByEmail(email)).id;
   await seedCheckins(app, productId, { sites: 40, days: 60 });

@@ -53,7 +53,7 @@ function zipFile(name: string, slug: string, version: string, blobBytes = 0): st
   return file;
 }
 
-const productUrl = () => new RegExp(`/products/${productId}\\?notice=`);
+const productUrl = () => new RegExp(`/products/${productId}$`);
 
 async function versionRow(p: Page, version: string) {
   const row = p.locator(`table.versions tr[data-version="${version}"]`);
@@ -136,7 +136,7 @@ it('signs up and creates a plugin', async () => {
     await page.check('input[name=type][value=plugin]');
     await page.fill('#slug', SLUG);
     await page.fill('#name', 'Acme Browser');
-    await Promise.all([page.waitForURL(/\/products\/[0-9a-f-]{36}\?notice=created$/), page.click('form[action="/products"] button[type=submit]')]);
+    await Promise.all([page.waitForURL(/\/products\/[0-9a-f-]{36}$/), page.click('form[action="/products"] button[type=submit]')]);
     productId = new URL(page.url()).pathname.split('/')[2]!;
     await expect(page.locator('h1').textContent()).resolves.toBe('Acme Browser');
     await expect(page.locator('.empty').textContent()).resolves.toContain('No release yet');
@@ -156,7 +156,7 @@ it('uploads a 3 MB zip with a moving progress bar, then lists 1.0 as live', asyn
     expect(trace.status).toContain('Checking the zip…');
     expect(trace.status.at(-1)).toBe('Released 1.0.');
 
-    await expect(page.locator('.alert.ok').textContent()).resolves.toBe('Release uploaded and checked.');
+    await expect(page.locator('.alert.ok').textContent()).resolves.toBe('Version 1.0 uploaded and checked.');
     const row = await versionRow(page, '1.0');
     await expect(row.locator('td').nth(2).textContent()).resolves.toBe('2.86 MB');
     await expect(liveVersions(page)).resolves.toEqual(['1.0']);
@@ -172,8 +172,9 @@ it('uploads 1.1, which becomes live, and makes 1.0 live again', async () => {
     await expect((await versionRow(page, '1.1')).getByRole('button', { name: 'Make live' }).count()).resolves.toBe(0);
 
     const old = await versionRow(page, '1.0');
-    await Promise.all([page.waitForURL(`${app.url}/products/${productId}?notice=live`), old.getByRole('button', { name: 'Make live' }).click()]);
-    await expect(page.locator('.alert.ok').textContent()).resolves.toBe('Live version changed.');
+    page.once('dialog', (d) => void d.accept());
+    await old.getByRole('button', { name: 'Make live' }).click();
+    await page.locator('.alert.ok', { hasText: 'Version 1.0 is now live.' }).waitFor();
     await expect(liveVersions(page)).resolves.toEqual(['1.0']);
     await expect((await versionRow(page, '1.1')).getByRole('button', { name: 'Make live' }).count()).resolves.toBe(1);
     await screenshot(page, 'product-page');
@@ -236,7 +237,7 @@ it('without JavaScript, Start upload shows a form that posts straight to S3, who
       expect(s3Response?.status()).toBe(303);
       expect(s3Response?.headers().location).toMatch(new RegExp(`^${app.url}/products/${productId}/uploads/[^/]+/complete`));
 
-      await expect(noJs.locator('.alert.ok').textContent()).resolves.toBe('Release uploaded and checked.');
+      await expect(noJs.locator('.alert.ok').textContent()).resolves.toBe('Version 2.0 uploaded and checked.');
       await versionRow(noJs, '2.0');
       await expect(noJs.locator('table.versions tbody tr').count()).resolves.toBe(3);
     });
@@ -285,8 +286,8 @@ it('every dashboard page works under the Content-Security-Policy, with no violat
     await page.fill('#count', '1');
     await Promise.all([page.waitForURL(/\/codes\/[0-9a-f-]{36}$/), page.click('form[action$="/codes"] button[type=submit]')]);
     page.once('dialog', (d) => void d.accept());
-    await Promise.all([page.waitForURL(/notice=revoked/), page.click('form[action$="/revoke"] button')]);
-    await expect(page.locator('.alert.ok').textContent()).resolves.toContain('Code revoked');
+    await page.click('form[action$="/revoke"] button');
+    await page.locator('.alert.ok', { hasText: 'Code revoked' }).waitFor();
     await visit('/account');
     await page.fill('input[name=name]', 'browser key');
     await page.click('form[action="/account/api-keys"] button');

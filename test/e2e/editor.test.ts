@@ -114,7 +114,7 @@ it('formats a section with the keyboard alone: heading, bold, list, link, code; 
     await k.press('Escape');
     await expect(page.evaluate(() => document.activeElement?.classList.contains('rte-content'))).resolves.toBe(true);
 
-    await Promise.all([page.waitForURL(/notice=saved/), page.click('.content-form button.primary')]);
+    await Promise.all([page.waitForURL(/\/products\/[0-9a-f-]{36}(#.*)?$/), page.click('.content-form button.primary')]);
     const faq: string = (await updateCheck(app, productId, {})).json.sections.faq;
     expect(faq).toBe(
       '<h2>Questions</h2><p>Is it <strong>fast</strong>? Run <code>wp cli</code></p><ul><li><p>yes</p></li><li><p>very</p></li></ul><p>Read the <a href="https://acme.test/docs">docs</a></p>',
@@ -141,7 +141,7 @@ it('cleans up a paste from Google Docs and Word', async () => {
       data.setData('text/plain', 'Docs bold and plain');
       el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
     });
-    await Promise.all([page.waitForURL(/notice=saved/), page.click('.content-form button.primary')]);
+    await Promise.all([page.waitForURL(/\/products\/[0-9a-f-]{36}(#.*)?$/), page.click('.content-form button.primary')]);
     const description: string = (await updateCheck(app, productId, {})).json.sections.description;
     expect(description).toBe('<p><strong>Docs bold</strong> and plain</p><ul><li><p>Word one</p></li><li><p>Word two</p></li></ul>');
   });
@@ -172,7 +172,7 @@ it('never lets script through the editor or around it (a forged editor output), 
       form.querySelector<HTMLInputElement>('input[name="changed_section_faq"]')!.value = '1';
       (document.querySelector('.content-form button.primary') as HTMLButtonElement).click();
     }, payloads);
-    await page.waitForURL(/notice=saved/);
+    await page.waitForURL(/\/products\/[0-9a-f-]{36}(#.*)?$/);
     // And the version changelog, through its editor.
     const versions = (await api(app.url, vendor.key, 'GET', `/api/v1/products/${productId}/versions`)).json.versions as { id: string }[];
     await page.goto(`${app.url}/products/${productId}/versions/${versions[0]!.id}/notes`);
@@ -181,7 +181,7 @@ it('never lets script through the editor or around it (a forged editor output), 
       document.querySelector<HTMLTextAreaElement>('textarea[name="upgrade_notice"]')!.value = html;
       (document.querySelector('form button.primary') as HTMLButtonElement).click();
     }, payloads);
-    await page.waitForURL(/notice=saved/);
+    await page.waitForURL(/\/products\/[0-9a-f-]{36}(#.*)?$/);
 
     const j = (await updateCheck(app, productId, {})).json;
     for (const html of [j.upgrade_notice, ...Object.values(j.sections as Record<string, string>)]) expect(htmlProblems(html)).toEqual([]);

@@ -4,8 +4,10 @@ import type { WebClient } from './web-client';
 export async function createApiKey(web: WebClient, name = 'test'): Promise<string> {
   await web.get('/account');
   const res = await web.post('/account/api-keys', { name });
-  const m = /id="new-api-key">([^<]+)</.exec(res.text);
-  if (res.status !== 201 || !m) throw new Error(`could not create an API key: ${res.status}`);
+  if (res.status !== 303) throw new Error(`could not create an API key: ${res.status}`);
+  // Post/redirect/get: the key is shown once, on the page the redirect leads to.
+  const m = /id="new-api-key">([^<]+)</.exec((await web.get(res.location!)).text);
+  if (!m) throw new Error('the new API key was not shown after the redirect');
   return m[1]!;
 }
 

@@ -76,10 +76,15 @@ describe('phpSingleQuoted', () => {
 describe('clientSnippet', () => {
   it('gives the two lines to paste, naming the versioned class', () => {
     expect(clientSnippet('plugin', { serverUrl: 'https://updates.example.com', productId: ID })).toBe(
-      "require_once __DIR__ . '/plugin_update_check.php';\n" +
-        `new \\Wharf\\UpdateClient\\V1_0_0\\PluginUpdateChecker(__FILE__, 'https://updates.example.com', '${ID}');`,
+      "require_once __DIR__ . '/plugin_update_check.php';\n\\Wharf\\UpdateClient\\V1_0_0\\PluginUpdateChecker::boot(__FILE__);",
     );
-    expect(clientSnippet('theme', { serverUrl: 'https://updates.example.com', productId: ID })).toContain('ThemeUpdateChecker(__FILE__,');
+    expect(clientSnippet('theme', { serverUrl: 'https://updates.example.com', productId: ID })).toContain('ThemeUpdateChecker::boot(__FILE__);');
+  });
+
+  it.each(['plugin', 'theme'] as const)('is the snippet the %s file header shows, line for line', (type) => {
+    const opts = { serverUrl: 'https://updates.example.com', productId: ID };
+    const header = renderClientFile(type, opts).contents.split('*/')[0]!;
+    for (const line of clientSnippet(type, opts).split('\n')) expect(header).toContain(` *     ${line}\n`);
   });
 
   it('validates like renderClientFile', () => {

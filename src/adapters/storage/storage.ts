@@ -37,6 +37,10 @@ export interface Storage {
   /** Server-side copy (CopyObject): no bytes pass through the app. */
   copy(fromKey: string, toKey: string): Promise<void>;
   delete(key: string): Promise<void>;
+  /** Every key under a prefix (all pages). */
+  list(prefix: string): Promise<string[]>;
+  /** Deletes every object under a prefix; returns how many. */
+  deletePrefix(prefix: string): Promise<number>;
   presignGet(key: string, opts: { expiresSeconds: number; filename: string }): Promise<string>;
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,4 +1,4 @@
-import { and, count, desc, eq, ilike, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, getTableColumns, ilike, inArray, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client';
 import { rowsOf } from '../rows';
 import { codeSites, downloads, purchaseCodes } from '../schema';
@@ -60,16 +60,69 @@ export async function listCodes(
   if (opts.search) {
     const like = `%${opts.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     const compact = opts.search.toUpperCase().replace(/[\s-]/g, '');
-    conds.push(or(ilike(purchaseCodes.note, like), ilike(purchaseCodes.code, `%${compact.replace(/[\\%_]/g, (c) => `\\${c}`)}%`))!);
+    conds.push(
+      or(
+        ilike(purchaseCodes.note, like),
+        ilike(purchaseCodes.customerEmail, like),
+        ilike(purchaseCodes.customerName, like),
+        ilike(purchaseCodes.code, `%${compact.replace(/[\\%_]/g, (c) => `\\${c}`)}%`),
+      )!,
+    );
   }
   if (opts.status) conds.push(statusCondition(opts.status, opts.today));
   if (opts.batchId) conds.push(eq(purchaseCodes.batchId, opts.batchId));
   const where = and(...conds);
   const [rows, total] = await Promise.all([
-    db.select().from(purchaseCodes).where(where).orderBy(desc(purchaseCodes.createdAt), purchaseCodes.code).limit(opts.limit).offset(opts.offset),
+    db.select(withSitesUsed).from(purchaseCodes).where(where).orderBy(desc(purchaseCodes.createdAt), purchaseCodes.code).limit(opts.limit).offset(opts.offset),
     db.select({ n: count() }).from(purchaseCodes).where(where),
   ]);
   return { rows, total: Number(total[0]?.n ?? 0) };
+}
+
+/** A code's columns plus how many active sites use up one of its slots (the list's Sites column). */
+const withSitesUsed = {
+  ...getTableColumns(purchaseCodes),
+  // Qualified by hand: drizzle would render bare column names, and "id" inside the subquery is code_sites.id.
+  sitesUsed: sql<number>`(select count(*)::int from code_sites cs where cs.code_id = purchase_codes.id and cs.active and cs.counts_toward_limit)`,
+};
+
+export function codesByIds(db: Db, productId: string, ids: string[]) {
+  return db
+    .select(withSitesUsed)
+    .from(purchaseCodes)
+    .where(and(eq(purchaseCodes.productId, productId), inArray(purchaseCodes.id, ids)))
+    .orderBy(desc(purchaseCodes.createdAt), purchaseCodes.code);
+}
+
+export type CodeChanges = Partial<Pick<NewPurchaseCode, 'expiresOn' | 'maxDownloads' | 'maxSites' | 'customerEmail' | 'customerName' | 'note'>> & { expiresAt?: string | null };
+
+/** Applies an edit; every edit bumps the revision (cached verdicts carry it). */
+export async function updateCode(db: Db, productId: string, codeId: string, changes: CodeChanges) {
+  const { expiresAt, ...rest } = changes;
+  const set = { ...rest, ...(expiresAt !== undefined ? { expiresOn: expiresAt } : {}) };
+  const rows = await db
+    .update(purchaseCodes)
+    .set({ ...set, revision: sql`${purchaseCodes.revision} + 1` })
+    .where(and(eq(purchaseCodes.productId, productId), eq(purchaseCodes.id, codeId)))
+    .returning();
+  return rows[0];
+}
+
+/** Revokes those of the codes not yet revoked; returns the changed ones. */
+export function revokeCodes(db: Db, productId: string, ids: string[]) {
+  return db
+    .update(purchaseCodes)
+    .set({ revokedAt: new Date(), revision: sql`${purchaseCodes.revision} + 1` })
+    .where(and(eq(purchaseCodes.productId, productId), inArray(purchaseCodes.id, ids), isNull(purchaseCodes.revokedAt)))
+    .returning({ code: purchaseCodes.code, revision: purchaseCodes.revision });
+}
+
+export function setExpiryOfCodes(db: Db, productId: string, ids: string[], expiresOn: string | null) {
+  return db
+    .update(purchaseCodes)
+    .set({ expiresOn, revision: sql`${purchaseCodes.revision} + 1` })
+    .where(and(eq(purchaseCodes.productId, productId), inArray(purchaseCodes.id, ids)))
+    .returning({ code: purchaseCodes.code, revision: purchaseCodes.revision });
 }
 
 export async function setRevoked(db: Db, productId: string, codeId: string, revoked: boolean) {

@@ -69,13 +69,14 @@ export function listApiKeys(db: Db, userId: string) {
   return db.select().from(apiKeys).where(eq(apiKeys.userId, userId)).orderBy(apiKeys.createdAt);
 }
 
-export async function revokeApiKey(db: Db, userId: string, keyId: string, now: Date): Promise<boolean> {
+/** The key's name, or null when the vendor has no such unrevoked key. */
+export async function revokeApiKey(db: Db, userId: string, keyId: string, now: Date): Promise<string | null> {
   const rows = await db
     .update(apiKeys)
     .set({ revokedAt: now })
     .where(and(eq(apiKeys.id, keyId), eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)))
-    .returning({ id: apiKeys.id });
-  return rows.length > 0;
+    .returning({ name: apiKeys.name });
+  return rows[0]?.name ?? null;
 }
 
 export type OAuthProvider = 'github' | 'bitbucket';

@@ -6,3 +6,4 @@ export * from './analytics';
 export * from './content';
 export * from './notifications';
 export * from './git';
+export * from './accounts';

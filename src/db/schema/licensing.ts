@@ -16,6 +16,9 @@ export const purchaseCodes = pgTable(
     maxSites: integer('max_sites'),
     downloadsUsed: integer('downloads_used').notNull().default(0),
     note: text('note').notNull().default(''),
+    // Who bought it, as fields of their own (searchable, exported), beside the free-text note.
+    customerEmail: text('customer_email').notNull().default(''),
+    customerName: text('customer_name').notNull().default(''),
     // Codes created together share a batch, so a bulk creation can be exported as one CSV.
     batchId: uuid('batch_id'),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),

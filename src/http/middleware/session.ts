@@ -28,6 +28,7 @@ export function loadSession(sessions: SessionsService, secret: string): RequestH
         }
         binding = `a:${anon}`;
       }
+      req.binding = binding;
       req.csrfToken = hmac(secret, `csrf|${binding}`);
       res.locals.user = req.user;
       res.locals.csrfToken = req.csrfToken;
@@ -60,9 +61,17 @@ export const requireUser: RequestHandler = (req, res, next) => {
 export async function beginSession(req: Request, res: Response, sessions: SessionsService, token: string): Promise<void> {
   if (req.sessionToken) await sessions.destroy(req.sessionToken);
   setCookie(req, res, SESSION_COOKIE, token, SESSION_LIFETIME_SECONDS);
+  req.binding = `s:${token}`;
 }
 
 export async function endSession(req: Request, res: Response, sessions: SessionsService): Promise<void> {
   if (req.sessionToken) await sessions.destroy(req.sessionToken);
   clearCookie(req, res, SESSION_COOKIE);
+  // The browser is anonymous from here on: a flash written now ("Signed out.") belongs to that.
+  let anon = readCookie(req, ANON_COOKIE);
+  if (!anon || !/^[\w-]{20,100}$/.test(anon)) {
+    anon = randomToken(24);
+    setCookie(req, res, ANON_COOKIE, anon, 60 * 60 * 24);
+  }
+  req.binding = `a:${anon}`;
 }

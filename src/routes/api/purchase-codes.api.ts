@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { BadRequestError } from '../../lib/errors';
 import type { CodeView } from '../../services/licensing/purchase-codes.service';
-import { codeView } from '../../services/licensing/purchase-codes.service';
+import { CODE_EDIT_FIELDS, codeView } from '../../services/licensing/purchase-codes.service';
 import type { Services } from '../../services';
 
 export function codeJson(c: CodeView) {
@@ -14,6 +14,8 @@ export function codeJson(c: CodeView) {
     downloads_used: c.downloadsUsed,
     max_sites: c.maxSites,
     note: c.note,
+    customer_email: c.customerEmail,
+    customer_name: c.customerName,
     created_at: c.createdAt,
   };
 }
@@ -34,11 +36,18 @@ export function purchaseCodesApi(s: Services): Router {
     res.json({ codes: list.codes.map(codeJson), total: list.total, page: list.page, pages: list.pages });
   });
 
+  // Revoke or reinstate, renew (expiresAt, null for never), limits, customer fields: any of them at once.
   r.patch('/purchase-codes/:code', async (req, res) => {
-    const revoked = req.body?.revoked;
-    if (typeof revoked !== 'boolean') throw new BadRequestError('Send { "revoked": true } or { "revoked": false }.');
+    const body = req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? (req.body as Record<string, unknown>) : null;
+    const revoked = body?.revoked;
+    const editing = Boolean(body && CODE_EDIT_FIELDS.some((k) => k in body));
+    if ((revoked !== undefined && typeof revoked !== 'boolean') || (revoked === undefined && !editing)) {
+      throw new BadRequestError(`Send a JSON object with "revoked" (true or false) and/or any of ${CODE_EDIT_FIELDS.map((k) => `"${k}"`).join(', ')}.`);
+    }
     const row = await s.purchaseCodes.findOwned(req.user!.id, req.params.code);
-    const updated = await s.purchaseCodes.setRevoked(req.user!.id, row.productId, row.id, revoked);
+    let updated = codeView(row);
+    if (editing) updated = await s.purchaseCodes.edit(req.user!.id, row.productId, row.id, body);
+    if (typeof revoked === 'boolean') updated = await s.purchaseCodes.setRevoked(req.user!.id, row.productId, row.id, revoked);
     res.json(codeJson(updated));
   });
 

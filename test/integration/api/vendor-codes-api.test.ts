@@ -19,7 +19,7 @@ describe.each(DB_KINDS)('the vendor purchase-code API (%s)', (db) => {
     expect(created.json.codes).toHaveLength(20);
     const codes: string[] = created.json.codes.map((c: any) => c.code);
     expect(new Set(codes).size).toBe(20);
-    for (const c of codes) expect(c).toMatch(/^([0-9A-HJKMNP-TV-Z]{4}-){7}[0-9A-HJKMNP-TV-Z]{4}$/); // 160 random bits, grouped
+    for (const c of codes) expect(c).toMatch(/^([0-9A-HJKMNP-TV-Z]{5}-){4}[0-9A-HJKMNP-TV-Z]{6}$/); // 130 random bits, grouped
     expect(created.json.codes[0]).toMatchObject({ status: 'active', max_sites: 3, max_downloads: 50, expires_at: '2030-01-01', note: 'order #42' });
 
     const revoked = await api(app.url, v.key, 'PATCH', `/api/v1/purchase-codes/${codes[3]}`, { revoked: true });

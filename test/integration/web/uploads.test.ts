@@ -138,8 +138,10 @@ describe.each(DB_KINDS)('releases uploaded straight to S3 (%s)', (db) => {
     const back = new URL(s3.headers.get('location')!);
     const done = await web.get(back.pathname + back.search);
     expect(done.status).toBe(303);
-    expect(done.location).toBe(`/products/${id}?notice=released`);
-    expect((await web.get(done.location!)).text).toMatch(/data-version="2\.0"[^>]*class="live"/);
+    expect(done.location).toBe(`/products/${id}`);
+    const shown = await web.get(done.location!);
+    expect(shown.text).toMatch(/data-version="2\.0"[^>]*class="live"/);
+    expect(shown.text).toContain('Version 2.0 uploaded and checked.');
 
     // The same flow with a bad zip lands back on the upload page with the reason.
     const again = await startUploadWithoutJs(web, id);
