@@ -12,6 +12,7 @@ import { PurchaseCodesService } from './licensing/purchase-codes.service';
 import { ProductsService } from './products.service';
 import { LocalRateLimiter, SharedRateLimiter } from './rate-limits';
 import { ReleasesService } from './releases.service';
+import { RolloutsService } from './rollouts.service';
 import { Catalog } from './updates/catalog.service';
 import { CheckinRecorder } from './updates/checkin.recorder';
 import { UpdatesService } from './updates/updates.service';
@@ -53,6 +54,7 @@ export function createServices(d: ServiceDeps) {
   const rateLimits = new SharedRateLimiter(db);
   const products = new ProductsService(db, d.storage, logger, onProductChanged);
   const releases = new ReleasesService(db, d.storage, products, config.uploads, logger, onProductChanged);
+  const purchaseCodes = new PurchaseCodesService(db, products, onCodeChanged);
   return {
     users,
     sessions,
@@ -65,7 +67,8 @@ export function createServices(d: ServiceDeps) {
     updates: new UpdatesService(catalog, tokens, checkins, config.publicUrl),
     downloads: new DownloadsService(d.database.counterDb, d.storage, tokens, onCodeChanged),
     licenses: new LicensesService(db, onCodeChanged),
-    purchaseCodes: new PurchaseCodesService(db, products, onCodeChanged),
+    purchaseCodes,
+    rollouts: new RolloutsService(db, products, releases, purchaseCodes, onProductChanged, onCodeChanged, logger),
     apiLimits: { updates: perMinute(config.rateLimits.updatesPerMinute), licenses: perMinute(config.rateLimits.licensesPerMinute) },
     clientFiles: { render: renderClientFile, snippet: clientSnippet },
   };

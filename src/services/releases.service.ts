@@ -13,6 +13,7 @@ import type { ProductsService } from './products.service';
 import { releaseKey, uploadKey } from './releases/keys';
 import { ReleaseVerifier } from './releases/release-verifier';
 import { sweepExpiredUploads } from './releases/upload-sweeper';
+import { initialRollout } from './rollouts.service';
 
 export type Version = q.VersionRow;
 
@@ -149,6 +150,7 @@ export class ReleasesService {
           uri: info.uri,
           readme: storedReadme(info),
           upgradeNotice: info.readme?.upgradeNotice?.[info.version] ?? null,
+          ...initialRollout(product, info.version),
         });
         if (!row) throw new ConflictError(`Version ${info.version} is already released.`, 'version_exists');
         return row;

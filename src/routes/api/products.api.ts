@@ -19,6 +19,7 @@ export function productJson(p: Product, publicUrl: string) {
     changelog: p.changelog,
     free: p.free,
     live_version_id: p.liveVersionId,
+    default_rollout_percent: p.defaultRolloutPercent,
     update_url: `${publicUrl}/api/v1/updates/${p.id}`,
     created_at: p.createdAt,
     updated_at: p.updatedAt,
@@ -39,6 +40,11 @@ export function versionJson(v: Version, liveVersionId: string | null) {
     tested: v.tested,
     requires_php: v.requiresPhp,
     released_at: v.releasedAt,
+    rollout_percent: v.rolloutPercent,
+    paused: v.rolloutPaused,
+    channel: v.channel,
+    pulled: v.pulledAt !== null,
+    pulled_at: v.pulledAt,
   };
 }
 
@@ -65,7 +71,10 @@ export function productsApi(s: Services, publicUrl: string): Router {
   });
 
   r.patch('/products/:id', async (req, res) => {
-    res.json(productJson(await s.products.update(req.user!.id, req.params.id, body(req.body), { partial: true }), publicUrl));
+    const { default_rollout_percent: percent, ...fields } = body(req.body);
+    let product = percent !== undefined ? await s.rollouts.setDefaultPercent(req.user!.id, req.params.id, percent) : undefined;
+    if (!product || Object.keys(fields).length) product = await s.products.update(req.user!.id, req.params.id, fields, { partial: true });
+    res.json(productJson(product, publicUrl));
   });
 
   r.delete('/products/:id', async (req, res) => {
@@ -95,6 +104,13 @@ export function productsApi(s: Services, publicUrl: string): Router {
   r.get('/products/:id/versions/:version', async (req, res) => {
     const { product, version } = await s.releases.findVersion(req.user!.id, req.params.id, req.params.version);
     res.json(versionJson(version, product.liveVersionId));
+  });
+
+  // Rollout fields (rollouts.service.ts); other fields of the same PATCH belong to their own services.
+  r.patch('/products/:id/versions/:version', async (req, res) => {
+    const v = await s.rollouts.updateVersion(req.user!.id, req.params.id, req.params.version, body(req.body));
+    const product = await s.products.get(req.user!.id, req.params.id);
+    res.json(versionJson(v, product.liveVersionId));
   });
 
   r.post('/products/:id/versions/:version/live', async (req, res) => {

@@ -15,6 +15,7 @@ export function codeJson(c: CodeView) {
     max_sites: c.maxSites,
     note: c.note,
     created_at: c.createdAt,
+    beta: c.beta,
   };
 }
 
@@ -36,9 +37,14 @@ export function purchaseCodesApi(s: Services): Router {
 
   r.patch('/purchase-codes/:code', async (req, res) => {
     const revoked = req.body?.revoked;
-    if (typeof revoked !== 'boolean') throw new BadRequestError('Send { "revoked": true } or { "revoked": false }.');
+    const beta = req.body?.beta;
+    if ((revoked !== undefined && typeof revoked !== 'boolean') || (beta !== undefined && typeof beta !== 'boolean') || (revoked === undefined && beta === undefined)) {
+      throw new BadRequestError('Send { "revoked": true|false } and/or { "beta": true|false }.');
+    }
     const row = await s.purchaseCodes.findOwned(req.user!.id, req.params.code);
-    const updated = await s.purchaseCodes.setRevoked(req.user!.id, row.productId, row.id, revoked);
+    let updated = codeView(row);
+    if (beta !== undefined) updated = codeView(await s.rollouts.setCodeBeta(req.user!.id, row.productId, row.id, beta));
+    if (revoked !== undefined) updated = await s.purchaseCodes.setRevoked(req.user!.id, row.productId, row.id, revoked);
     res.json(codeJson(updated));
   });
 

@@ -34,6 +34,8 @@ export interface CodeView {
   note: string;
   createdAt: Date;
   batchId: string | null;
+  /** Its sites are on the beta channel. */
+  beta: boolean;
 }
 
 export function codeView(r: lq.PurchaseCodeRow, now = Date.now()): CodeView {
@@ -49,6 +51,7 @@ export function codeView(r: lq.PurchaseCodeRow, now = Date.now()): CodeView {
     note: r.note,
     createdAt: r.createdAt,
     batchId: r.batchId,
+    beta: r.beta,
   };
 }
 

@@ -11,6 +11,7 @@ import { isUuid } from '../../lib/validation';
 import type { Logger } from '../../logger';
 import type { VersionRef } from '../licensing/license.verdicts';
 import { codeState, type CodeState } from '../licensing/purchase-code.state';
+import { orderReleases, type ReleaseRef } from './rollout.decision';
 
 export interface VersionMeta extends VersionRef {
   name: string;
@@ -42,6 +43,8 @@ export interface ProductSnapshot {
   icons: { '1x': string | null; '2x': string | null };
   live: VersionMeta | null;
   versions: VersionRef[];
+  /** Ready releases no newer than live, newest first, with their rollout state (rollout.decision.ts); absent in snapshots cached before rollouts. */
+  releases?: ReleaseRef[];
 }
 
 /** Where writes are announced to the other app servers. */
@@ -198,6 +201,20 @@ export class Catalog {
       icons: { '1x': p.icon1x, '2x': p.icon2x },
       live,
       versions: refs.map((r) => ({ id: r.id, version: r.version, releasedAt: r.releasedAt.getTime() })),
+      releases: orderReleases(
+        refs.map((r) => ({
+          id: r.id,
+          version: r.version,
+          releasedAt: r.releasedAt.getTime(),
+          requires: r.requires,
+          requiresPhp: r.requiresPhp,
+          channel: r.channel,
+          rolloutPercent: r.rolloutPercent,
+          paused: r.paused,
+          pulled: r.pulledAt !== null,
+        })),
+        live?.version ?? null,
+      ),
     };
   }
 
