@@ -19,6 +19,7 @@ import { healthRoutes, type Readiness } from './routes/health.routes';
 import { productRoutes } from './routes/products.routes';
 import { purchaseCodeRoutes } from './routes/purchase-codes.routes';
 import { releaseRoutes } from './routes/releases.routes';
+import { rolloutRoutes } from './routes/rollouts.routes';
 import type { Runtime } from './runtime';
 
 /** What the app is built from: an open runtime, plus what the server or a test decides. */
@@ -86,6 +87,7 @@ export function createApp(d: AppDeps): Express {
   app.use(productRoutes(d.services, publicUrl));
   app.use(releaseRoutes(d.services, publicUrl));
   app.use(purchaseCodeRoutes(d.services));
+  app.use(rolloutRoutes(d.services));
   app.use(accountRoutes(d.services));
 
   app.use(notFound);

@@ -9,6 +9,9 @@ const NOTICES: Record<string, string> = {
   verifying: 'Release uploaded. Wharf is verifying every file in the zip; it is offered to sites once that succeeds.',
   live: 'Live version changed.',
   deleted: 'Version deleted.',
+  rollout: 'Rollout saved. Every app server answers with it within a second.',
+  pulled: 'Version pulled: no site is offered it any more and its downloads stopped. Sites that run it keep it.',
+  restored: 'Version restored: it is offered again.',
 };
 
 export function productRoutes(s: Services, publicUrl: string): Router {
@@ -33,10 +36,12 @@ export function productRoutes(s: Services, publicUrl: string): Router {
   r.get('/products/:id', async (req, res) => {
     const { product, versions } = await s.releases.listVersions(req.user!.id, req.params.id);
     const notice = NOTICES[String(req.query.notice ?? '')];
+    const rollout = await s.rollouts.siteCounts(product.id, versions);
     res.render('pages/products/show', {
       title: product.name,
       product,
       versions,
+      rollout,
       // Without JavaScript the page reloads itself while a verification runs.
       refreshSeconds: versions.some((v) => v.status === 'verifying') ? 3 : 0,
       notice,

@@ -10,6 +10,8 @@ const FORM_FIELDS = ['count', 'expiresAt', 'maxDownloads', 'maxSites', 'note'] a
 
 const NOTICES: Record<string, string> = {
   revoked: 'Code revoked. Sites using it stop receiving updates.',
+  beta: 'Sites using this code now get beta releases.',
+  stable: 'Sites using this code now get stable releases only.',
   reinstated: 'Code reinstated.',
   deactivated: 'Site deactivated; its slot is free again.',
 };

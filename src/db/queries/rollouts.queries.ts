@@ -43,12 +43,10 @@ export async function setCodeBeta(db: Db, productId: string, codeId: string, bet
   return rows[0];
 }
 
-/** Sites that checked in within `days`, by the version their latest check-in reported. */
-export async function sitesByInstalledVersion(db: Db, productId: string, days = 30): Promise<Map<string, number>> {
-  const result = await db.execute(sql`select installed_version as version, count(*)::int as sites from (
-      select distinct on (host) host, installed_version from checkins
-       where product_id = ${productId}::uuid and host is not null and checked_at > now() - make_interval(days => ${days}::int)
-       order by host, checked_at desc
-    ) latest where installed_version is not null group by installed_version`);
-  return new Map(rowsOf<{ version: string; sites: number }>(result).map((r) => [r.version, Number(r.sites)]));
+/** Each site that checked in within `days` (at most `limit`), with the version its latest check-in reported. */
+export async function recentSites(db: Db, productId: string, days = 30, limit = 200_000): Promise<{ host: string; version: string | null }[]> {
+  const result = await db.execute(sql`select distinct on (host) host, installed_version as version from checkins
+     where product_id = ${productId}::uuid and host is not null and checked_at > now() - make_interval(days => ${days}::int)
+     order by host, checked_at desc limit ${limit}::int`);
+  return rowsOf<{ host: string; version: string | null }>(result);
 }
