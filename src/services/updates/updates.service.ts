@@ -77,6 +77,16 @@ export class UpdatesService {
 
     const wpVersion = wordpressVersion(req.userAgent);
     const php = short(req.php, 32);
+    this.checkins.record({
+      productId: product.id,
+      host,
+      installedVersion: installed,
+      wpVersion,
+      phpVersion: php,
+      locale: short(req.locale, 32),
+      codeId: code ? code.id : null,
+      checkedAt: now,
+    });
     const rollout = decideOffer({
       productId: product.id,
       releases: product.releases ?? legacyReleases(product),
@@ -97,16 +107,6 @@ export class UpdatesService {
       const token = this.tokens.sign({ productId: product.id, versionId: version.id, codeId: code ? code.id : null, host, exp: tokenExpiry(now) });
       downloadUrlJson = JSON_SAFE_SLUG.test(product.slug) ? `${this.downloadPrefixJson}${token}/${product.slug}.zip"` : JSON.stringify(`${this.publicUrl}/api/v1/download/${token}/${product.slug}.zip`);
     }
-    this.checkins.record({
-      productId: product.id,
-      host,
-      installedVersion: installed,
-      wpVersion,
-      phpVersion: php,
-      locale: short(req.locale, 32),
-      codeId: code ? code.id : null,
-      checkedAt: now,
-    });
     const base = this.base(product, version);
     return finish(rollout.compatNotice ? `${base},"compat_notice":${JSON.stringify(rollout.compatNotice)}` : base, downloadUrlJson, decision.error);
   }
