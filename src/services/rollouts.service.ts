@@ -79,11 +79,17 @@ export class RolloutsService {
     return row;
   }
 
-  /** The percentage new releases of the product start at. */
-  async setDefaultPercent(userId: string, productId: string, value: unknown): Promise<Product> {
-    const product = await this.products.get(userId, productId);
+  /** A default percentage as sent (JSON number or form digits), checked before anything is written. */
+  parseDefaultPercent(value: unknown): number {
     const { default_rollout_percent: p } = parse(z.object({ default_rollout_percent: percent }), { default_rollout_percent: value });
     if (p === null) throw new ValidationError('The rollout percentage must be a whole number from 1 to 100.', { default_rollout_percent: 'The rollout percentage must be a whole number from 1 to 100.' });
+    return p;
+  }
+
+  /** The percentage new releases of the product start at. */
+  async setDefaultPercent(userId: string, productId: string, value: unknown): Promise<Product> {
+    const p = this.parseDefaultPercent(value);
+    const product = await this.products.get(userId, productId);
     const row = await rq.setDefaultRolloutPercent(this.db, userId, product.id, p);
     if (!row) throw new NotFoundError('No such product');
     return row;

@@ -71,10 +71,12 @@ export function productsApi(s: Services, publicUrl: string): Router {
   });
 
   r.patch('/products/:id', async (req, res) => {
-    const { default_rollout_percent: percent, ...fields } = body(req.body);
-    let product = percent !== undefined ? await s.rollouts.setDefaultPercent(req.user!.id, req.params.id, percent) : undefined;
-    if (!product || Object.keys(fields).length) product = await s.products.update(req.user!.id, req.params.id, fields, { partial: true });
-    res.json(productJson(product, publicUrl));
+    const { default_rollout_percent: raw, ...fields } = body(req.body);
+    // Both parts are validated before either is written.
+    const percent = raw !== undefined ? s.rollouts.parseDefaultPercent(raw) : undefined;
+    let product = percent === undefined || Object.keys(fields).length ? await s.products.update(req.user!.id, req.params.id, fields, { partial: true }) : undefined;
+    if (percent !== undefined) product = await s.rollouts.setDefaultPercent(req.user!.id, req.params.id, percent);
+    res.json(productJson(product!, publicUrl));
   });
 
   r.delete('/products/:id', async (req, res) => {

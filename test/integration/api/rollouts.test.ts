@@ -65,6 +65,10 @@ describe.each(DB_KINDS)('rollouts, beta channel, compatibility, pulling (%s)', (
     expect(defaults.status).toBe(200);
     expect(defaults.json.default_rollout_percent).toBe(10);
     expect((await call('PATCH', `/products/${id}`, { default_rollout_percent: 0 })).status).toBe(422);
+    // Nothing is written when any part is refused.
+    expect((await call('PATCH', `/products/${id}`, { default_rollout_percent: 20, name: '' })).status).toBe(422);
+    expect((await call('PATCH', `/products/${id}`, { default_rollout_percent: 30, name: 'Renamed' })).json).toMatchObject({ default_rollout_percent: 30, name: 'Renamed' });
+    expect((await call('PATCH', `/products/${id}`, { default_rollout_percent: 10 })).json.default_rollout_percent).toBe(10);
     // New releases start at the default; a pre-release Version goes to the beta channel by itself.
     expect(await release(id, 'api-shape', '1.1')).toMatchObject({ rollout_percent: 10, channel: 'stable', paused: false, pulled: false });
     expect(await release(id, 'api-shape', '2.0.0-beta.1')).toMatchObject({ rollout_percent: 10, channel: 'beta' });
