@@ -21,6 +21,7 @@ import { distinctDownloads, MIX_L1_ENTRIES, mixedChecksTarget } from './lib/scen
 import { createDatabase, startMemcached, type Memcached, type ThrowawayDatabase } from './lib/services';
 import { writeBigZip } from './lib/zip';
 import { summarise } from './profile-summary';
+import { rolloutBucket } from '../src/services/updates/rollout.decision';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const SERVER_JS = process.env.BENCH_SERVER ? path.resolve(process.env.BENCH_SERVER) : path.join(ROOT, 'dist', 'src', 'server.js');
@@ -117,6 +118,21 @@ async function backdate(db: ThrowawayDatabase, productId: string): Promise<void>
     const rows = await db.sql`update versions set released_at = ${at} where product_id = ${productId} and version = ${version} returning id`;
     if (rows.length !== 1) throw new Error(`could not backdate ${version}`);
   }
+}
+
+/**
+ * A staged rollout active on the live release (issue 18), so every check hashes its site to decide;
+ * the percentage is chosen so the benchmark's site (shop.example.com) is inside it and still gets 1.2.0.
+ */
+async function startRollout(base: string, seeded: Seeded): Promise<void> {
+  const percent = Math.max(50, Math.floor(rolloutBucket(seeded.productId, 'shop.example.com') / 100) + 1);
+  if (percent >= 100) {
+    out('rollout: the benchmark site falls in the last 1%; no rollout this run');
+    return;
+  }
+  const res = await api(base, seeded.key, 'PATCH', `/api/v1/products/${seeded.productId}/versions/1.2.0`, { rollout_percent: percent });
+  if (res.status !== 200) throw new Error(`rollout: ${res.status}`);
+  out(`rollout: 1.2.0 at ${percent}% (the benchmark site is inside it)`);
 }
 
 interface Exchange {
@@ -236,6 +252,7 @@ async function main(): Promise<void> {
   const seeded: Seeded = await seed(cachedApp.url, tmp);
   await backdate(db, seeded.productId);
   out(`seeded: plugin ${seeded.productId} (${seeded.versions.join(', ')}), a valid code and one that expired with 1.0.0 entitled`);
+  await startRollout(cachedApp.url, seeded);
 
   const targets: { t: Target; check: Parameters<typeof verify>[1] }[] = [];
   const alternatives: { after: string; t: Target; check: Parameters<typeof verify>[1] }[] = [];

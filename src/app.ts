@@ -31,6 +31,7 @@ import { purchaseCodeRoutes } from './routes/purchase-codes.routes';
 import { gitRoutes } from './routes/git.routes';
 import { releaseRoutes } from './routes/releases.routes';
 import { notificationRoutes } from './routes/notifications.routes';
+import { rolloutRoutes } from './routes/rollouts.routes';
 import type { Runtime } from './runtime';
 
 /** What the app is built from: an open runtime, plus what the server or a test decides. */
@@ -110,6 +111,7 @@ export function createApp(d: AppDeps): Express {
   app.use(contentRoutes(d.services));
   app.use(purchaseCodeRoutes(d.services));
   app.use(gitRoutes(d.services));
+  app.use(rolloutRoutes(d.services));
   app.use(accountRoutes(d.services));
   app.use(notificationRoutes(d.services));
   app.use(mediaRoutes(d.services));

@@ -260,6 +260,18 @@ if (!class_exists(__NAMESPACE__ . '\\Client', false)) {
             return isset($license['status']) && is_array($license['status']) ? $license['status'] : null;
         }
 
+        /** 'beta' when the site chose beta releases on the license screen, else 'stable'. */
+        public function getChannel(): string
+        {
+            $settings = $this->readOption('channel');
+            return isset($settings['channel']) && $settings['channel'] === 'beta' ? 'beta' : 'stable';
+        }
+
+        public function setChannel(string $channel): void
+        {
+            $this->writeOption('channel', array('channel' => $channel === 'beta' ? 'beta' : 'stable'));
+        }
+
         public function setLicenseCode(string $code, ?array $status = null): void
         {
             $this->writeOption('license', array('code' => trim($code), 'status' => $status, 'saved_at' => time()));
@@ -342,6 +354,7 @@ if (!class_exists(__NAMESPACE__ . '\\Client', false)) {
                     'license' => $this->getLicenseCode(),
                     'domain' => home_url(),
                     'wp' => $this->wpVersion(),
+                    'channel' => $this->getChannel(),
                 ), '', '&'),
             ));
             if (is_wp_error($response)) {
@@ -391,6 +404,10 @@ if (!class_exists(__NAMESPACE__ . '\\Client', false)) {
                     'code' => $code,
                     'message' => $message !== '' ? $message : 'Your purchase code does not allow downloading updates.',
                 );
+            }
+            // Why a newer version is held back (it needs a newer PHP or WordPress): plain text, shown escaped.
+            if (isset($data['compat_notice']) && is_string($data['compat_notice']) && trim($data['compat_notice']) !== '') {
+                $answer['compat_notice'] = substr(trim($data['compat_notice']), 0, 500);
             }
             return $answer;
         }
@@ -550,7 +567,15 @@ if (!class_exists(__NAMESPACE__ . '\\Client', false)) {
             $code = isset($_POST['wharf_license']) && is_string($_POST['wharf_license'])
                 ? substr(trim(sanitize_text_field(wp_unslash($_POST['wharf_license']))), 0, 200)
                 : '';
-            if ($action === 'activate') {
+            if ($action === 'activate' || $action === 'channel') {
+                $this->setChannel(isset($_POST['wharf_beta']) && $_POST['wharf_beta'] === '1' ? 'beta' : 'stable');
+            }
+            if ($action === 'channel') {
+                $this->checkNow(); // What is offered depends on the channel.
+                $flash = $this->getChannel() === 'beta'
+                    ? array('success', __('This site now receives beta releases.', 'wharf-update-client'))
+                    : array('success', __('This site now receives stable releases only.', 'wharf-update-client'));
+            } elseif ($action === 'activate') {
                 $flash = $code === '' ? $this->deactivate() : $this->activate($code);
             } elseif ($action === 'deactivate') {
                 $flash = $this->deactivate();
@@ -669,12 +694,18 @@ if (!class_exists(__NAMESPACE__ . '\\Client', false)) {
                 echo '<div class="notice notice-warning inline"><p>' . esc_html($text) . '</p></div>';
             }
             $this->renderLicenseError();
+            $this->renderCompatNotice();
             echo '<form method="post" action="' . esc_url($this->settingsUrl()) . '">';
             wp_nonce_field('wharf_license_' . $this->productId);
             echo '<table class="form-table" role="presentation"><tr><th scope="row"><label for="wharf-license-code">'
                 . esc_html__('Purchase code', 'wharf-update-client') . '</label></th><td>'
                 . '<input type="text" id="wharf-license-code" name="wharf_license" class="regular-text code" autocomplete="off" value="' . esc_attr($code) . '" />'
                 . '</td></tr>';
+            echo '<tr><th scope="row">' . esc_html__('Release channel', 'wharf-update-client') . '</th><td><label>'
+                . '<input type="checkbox" id="wharf-beta" name="wharf_beta" value="1"' . ($this->getChannel() === 'beta' ? ' checked="checked"' : '') . ' /> '
+                . esc_html__('Receive beta releases (pre-releases; may be less stable)', 'wharf-update-client') . '</label> ';
+            self::button('channel', __('Save channel', 'wharf-update-client'), 'button');
+            echo '</td></tr>';
             $this->renderStatusRows();
             echo '</table><p class="submit">';
             self::button('activate', __('Save and activate', 'wharf-update-client'), 'button button-primary');
@@ -730,6 +761,16 @@ if (!class_exists(__NAMESPACE__ . '\\Client', false)) {
             return true;
         }
 
+        /** The server's reason a newer version is not offered to this site (its PHP or WordPress is too old). */
+        private function renderCompatNotice(string $prefix = ''): void
+        {
+            $answer = $this->getUpdate();
+            if ($answer === null || !isset($answer['compat_notice'])) {
+                return;
+            }
+            echo '<div class="notice notice-info wharf-compat-notice"><p>' . $prefix . esc_html($answer['compat_notice']) . '</p></div>';
+        }
+
         protected function licenseLinkLabel(): string
         {
             return $this->getLicenseCode() === ''
@@ -747,6 +788,7 @@ if (!class_exists(__NAMESPACE__ . '\\Client', false)) {
                 return;
             }
             $this->renderLicenseError('<strong>' . esc_html($this->productName()) . ':</strong> ');
+            $this->renderCompatNotice('<strong>' . esc_html($this->productName()) . ':</strong> ');
             if (isset($_GET['wharf_uc_checked']) && wp_unslash($_GET['wharf_uc_checked']) === $this->productId) {
                 $this->renderCheckResult();
             }

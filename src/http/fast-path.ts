@@ -71,6 +71,7 @@ export function fastPath(s: Services, opts: { trustProxy: number; logger: Logger
       userAgent: header(req, 'user-agent'),
       php: str(fields.php),
       locale: str(fields.locale),
+      channel: str(fields.channel),
     });
     send(res, 200, answer);
   };

@@ -27,11 +27,13 @@ export function productRoutes(s: Services, publicUrl: string): Router {
   r.get('/products/:id', async (req, res) => {
     const { product, versions } = await s.releases.listVersions(req.user!.id, req.params.id);
     const texts = await s.content.versionTexts(product.id);
+    const rollout = await s.rollouts.siteCounts(product.id, versions);
     res.render('pages/products/show', {
       title: product.name,
       product,
       versions,
       texts,
+      rollout,
       // Without JavaScript the page reloads itself while a verification runs.
       refreshSeconds: versions.some((v) => v.status === 'verifying') ? 3 : 0,
       activeSites: await s.dashboard.activeSites(product.id),

@@ -15,6 +15,7 @@ import { PurchaseCodesService } from './licensing/purchase-codes.service';
 import { ProductsService } from './products.service';
 import { LocalRateLimiter, SharedRateLimiter } from './rate-limits';
 import { ReleasesService } from './releases.service';
+import { RolloutsService } from './rollouts.service';
 import { Catalog } from './updates/catalog.service';
 import { CheckinRecorder } from './updates/checkin.recorder';
 import { UpdatesService } from './updates/updates.service';
@@ -86,6 +87,7 @@ export function createServices(d: ServiceDeps) {
     handler: (job) => builds.run(job),
   });
   const mailer = config.mail.smtpUrl ? smtpMailer(config.mail.smtpUrl, config.mail.from) : logMailer(logger);
+  const purchaseCodes = new PurchaseCodesService(db, products, onCodeChanged);
   return {
     account: new AccountService(db, d.storage, products, sessions, rateLimits, mailer, config.publicUrl, logger),
     users,
@@ -104,7 +106,8 @@ export function createServices(d: ServiceDeps) {
     updates: new UpdatesService(catalog, tokens, checkins, config.publicUrl),
     downloads: new DownloadsService(d.database.counterDb, d.storage, tokens, onCodeChanged),
     licenses: new LicensesService(db, onCodeChanged),
-    purchaseCodes: new PurchaseCodesService(db, products, onCodeChanged),
+    purchaseCodes,
+    rollouts: new RolloutsService(db, products, releases, purchaseCodes, onProductChanged, onCodeChanged, logger),
     apiLimits: { updates: perMinute(config.rateLimits.updatesPerMinute), licenses: perMinute(config.rateLimits.licensesPerMinute) },
     notifications: new NotificationsService(db, products, config.webhooks, config.publicUrl, d.secretKey, logger),
     clientFiles: { render: renderClientFile, snippet: clientSnippet },

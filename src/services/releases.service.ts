@@ -17,6 +17,7 @@ import { ReleaseVerifier } from './releases/release-verifier';
 import { sweepExpiredUploads } from './releases/upload-sweeper';
 import { recordEvent } from './events/event-outbox';
 import { productRef } from './events/event-data';
+import { initialRollout } from './rollouts.service';
 
 export type Version = q.VersionRow;
 
@@ -171,6 +172,7 @@ export class ReleasesService {
           uri: info.uri,
           readme: storedReadme(info),
           upgradeNotice: info.readme?.upgradeNotice?.[info.version] ?? null,
+          ...initialRollout(product, info.version),
         });
         if (!row) throw new ConflictError(`Version ${info.version} is already released.`, 'version_exists');
         await recordVersionNotes(t, product.id, row.id, info);

@@ -234,6 +234,36 @@ it('expired code: 1.1 is announced without a package, and wp-admin/plugins.php s
   expect(debugLogProblems()).toEqual([]);
 });
 
+it('rollouts: a release needing a newer PHP is held back with compat_notice on the Updates screen; a beta reaches the site once its admin picks the beta channel', async () => {
+  const s = wp();
+  const a = wharf();
+  const build = (version: string) => buildTestPlugin({ baseDir: path.join(work, `rollout-${version}`), version, serverUrl: a.url, productId: ids.plugin, slug: TEST_PLUGIN_SLUG, name: 'Wharf Test Plugin' });
+  const dir12 = build('1.2');
+  const main = path.join(dir12, `${TEST_PLUGIN_SLUG}.php`);
+  fs.writeFileSync(main, fs.readFileSync(main, 'utf8').replace(' * Requires PHP: 7.4', ' * Requires PHP: 99.0'));
+  expect(await releaseZip(a, vendor, ids.plugin, zipDir(dir12, path.join(work, 'zips', 'rollout-1.2.zip')))).toMatchObject({ version: '1.2', live: true });
+  expect(await releaseZip(a, vendor, ids.plugin, zipDir(build('2.0-beta1'), path.join(work, 'zips', 'rollout-2.0-beta1.zip')))).toMatchObject({ version: '2.0-beta1', live: true });
+
+  const notice = expect.stringMatching(/^Version 1\.2 needs PHP 99\.0 or later \(this site runs PHP [0-9.]+\); update PHP to get it\.$/);
+  expect(await triggerPluginUpdateCheck(s, ids.plugin)).toMatchObject({ ok: true, error: null, answer: { version: '1.1', compat_notice: notice } });
+  const updates = await adminPage(s, '/wp-admin/update-core.php');
+  expect(updates).toMatch(/<div class="notice notice-info wharf-compat-notice"><p><strong>Wharf Test Plugin:<\/strong> Version 1\.2 needs PHP 99\.0 or later/);
+
+  const screen = licenseScreen('plugin', TEST_PLUGIN_SLUG);
+  const setChannel = async (beta: boolean) => {
+    const nonce = /name="_wpnonce" value="([^"]+)"/.exec(await adminPage(s, screen))?.[1];
+    const body = new URLSearchParams({ _wpnonce: nonce!, _wp_http_referer: screen, wharf_action: 'channel', ...(beta ? { wharf_beta: '1' } : {}) });
+    expect((await s.adminFetch(screen, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() })).status).toBe(302);
+  };
+  await setChannel(true);
+  const beta = await triggerPluginUpdateCheck(s, ids.plugin);
+  expect(beta).toMatchObject({ ok: true, error: null, answer: { version: '2.0-beta1', download_url: expect.stringMatching(downloadUrl()) } });
+  expect(beta.answer).not.toHaveProperty('compat_notice');
+  await setChannel(false);
+  expect(await triggerPluginUpdateCheck(s, ids.plugin)).toMatchObject({ ok: true, answer: { version: '1.1', compat_notice: notice } });
+  expect(debugLogProblems()).toEqual([]);
+});
+
 it('Wharf stopped: checks fail quietly, the last good answers stay, and wp-admin still renders', async () => {
   const s = wp();
   const products = [

@@ -16,7 +16,17 @@ const statements = preparedFor((db) => ({
     .limit(1)
     .prepare('wharf_catalog_version'),
   versionRefs: db
-    .select({ id: versions.id, version: versions.version, releasedAt: versions.releasedAt })
+    .select({
+      id: versions.id,
+      version: versions.version,
+      releasedAt: versions.releasedAt,
+      requires: versions.requires,
+      requiresPhp: versions.requiresPhp,
+      channel: versions.channel,
+      rolloutPercent: versions.rolloutPercent,
+      paused: versions.rolloutPaused,
+      pulledAt: versions.pulledAt,
+    })
     .from(versions)
     .where(and(eq(versions.productId, sql.placeholder('productId')), eq(versions.status, 'ready')))
     .prepare('wharf_catalog_version_refs'),

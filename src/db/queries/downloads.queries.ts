@@ -36,11 +36,11 @@ export interface CountResult {
 
 const p = sql.placeholder;
 
-// Only a version that passed verification is ever downloadable.
+// Only a version that passed verification, and is not pulled, is ever downloadable.
 const RELEASE = sql`
   select v.version, v.s3_key, v.released_at, (extract(epoch from v.released_at) * 1000)::float8 as released_ms, p.slug, p.free
   from versions v join products p on p.id = v.product_id
-  where v.id = ${p('versionId')}::uuid and v.product_id = ${p('productId')}::uuid and v.status = 'ready'`;
+  where v.id = ${p('versionId')}::uuid and v.product_id = ${p('productId')}::uuid and v.status = 'ready' and v.pulled_at is null`;
 
 // Entitled to versions released up to the end of the expiry day (UTC): mirrors endOfDayUtc.
 const ENTITLED = (released: SQL) => sql`(c.expires_on is null or ${released} < (c.expires_on + 1)::timestamp at time zone 'UTC')`;

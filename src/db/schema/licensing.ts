@@ -25,6 +25,8 @@ export const purchaseCodes = pgTable(
     // Bumped on every change that alters entitlement (cache keys include it).
     revision: integer('revision').notNull().default(1),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    // Rollouts (issue 18): this code's sites are on the beta channel.
+    beta: boolean('beta').notNull().default(false),
   },
   (t) => [
     uniqueIndex('purchase_codes_code_idx').on(t.code),

@@ -1,4 +1,5 @@
-import { bigint, boolean, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { bigint, boolean, check, index, integer, jsonb, pgEnum, pgTable, smallint, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { users } from './users';
 
 export const productType = pgEnum('product_type', ['plugin', 'theme']);
@@ -28,11 +29,20 @@ export const products = pgTable(
     liveVersionId: uuid('live_version_id'),
     // Bumped on every change that alters what the update API answers (cache keys include it).
     revision: bigint('revision', { mode: 'number' }).notNull().default(1),
+    // Rollouts (issue 18): the percentage a new release starts at.
+    defaultRolloutPercent: smallint('default_rollout_percent').notNull().default(100),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [uniqueIndex('products_user_slug_idx').on(t.userId, t.type, t.slug), index('products_user_idx').on(t.userId)],
+  (t) => [
+    uniqueIndex('products_user_slug_idx').on(t.userId, t.type, t.slug),
+    index('products_user_idx').on(t.userId),
+    check('products_default_rollout_percent_range', sql`${t.defaultRolloutPercent} between 1 and 100`),
+  ],
 );
+
+/** stable: offered to every site; beta: only to beta codes and checks with channel=beta. */
+export const versionChannel = pgEnum('version_channel', ['stable', 'beta']);
 
 /** verifying → ready (offered to sites, downloadable) or refused (object deleted, reasons kept). */
 export const versionStatus = pgEnum('version_status', ['verifying', 'ready', 'refused']);
@@ -67,8 +77,17 @@ export const versions = pgTable(
     readme: jsonb('readme').$type<StoredReadme | null>(),
     upgradeNotice: text('upgrade_notice'),
     releasedAt: timestamp('released_at', { withTimezone: true }).notNull().defaultNow(),
+    // Rollouts (issue 18): share of sites offered it (by a hash of product and host), halted, channel, pulled.
+    rolloutPercent: smallint('rollout_percent').notNull().default(100),
+    rolloutPaused: boolean('rollout_paused').notNull().default(false),
+    channel: versionChannel('channel').notNull().default('stable'),
+    pulledAt: timestamp('pulled_at', { withTimezone: true }),
   },
-  (t) => [uniqueIndex('versions_product_version_idx').on(t.productId, t.version), index('versions_product_idx').on(t.productId)],
+  (t) => [
+    uniqueIndex('versions_product_version_idx').on(t.productId, t.version),
+    index('versions_product_idx').on(t.productId),
+    check('versions_rollout_percent_range', sql`${t.rolloutPercent} between 1 and 100`),
+  ],
 );
 
 export interface StoredReadme {

@@ -1,9 +1,12 @@
 import { Router } from 'express';
-import { BadRequestError } from '../../lib/errors';
+import { BadRequestError, ValidationError } from '../../lib/errors';
 import { assertPlainText } from '../../lib/validation';
 import type { Product } from '../../services/products.service';
 import type { Version } from '../../services/releases.service';
 import type { Services } from '../../services';
+
+const VERSION_TEXT_FIELDS = ['changelog', 'upgrade_notice'] as const;
+const VERSION_ROLLOUT_FIELDS = ['rollout_percent', 'paused', 'channel', 'pulled'] as const;
 
 export function productJson(p: Product, publicUrl: string) {
   return {
@@ -19,6 +22,7 @@ export function productJson(p: Product, publicUrl: string) {
     changelog: p.changelog,
     free: p.free,
     live_version_id: p.liveVersionId,
+    default_rollout_percent: p.defaultRolloutPercent,
     update_url: `${publicUrl}/api/v1/updates/${p.id}`,
     created_at: p.createdAt,
     updated_at: p.updatedAt,
@@ -39,6 +43,11 @@ export function versionJson(v: Version, liveVersionId: string | null) {
     tested: v.tested,
     requires_php: v.requiresPhp,
     released_at: v.releasedAt,
+    rollout_percent: v.rolloutPercent,
+    paused: v.rolloutPaused,
+    channel: v.channel,
+    pulled: v.pulledAt !== null,
+    pulled_at: v.pulledAt,
   };
 }
 
@@ -70,12 +79,14 @@ export function productsApi(s: Services, publicUrl: string): Router {
   });
 
   r.patch('/products/:id', async (req, res) => {
-    const { sections, format, ...fields } = body(req.body);
+    const { sections, format, default_rollout_percent: raw, ...fields } = body(req.body);
     const userId = req.user!.id;
-    // Sections are checked before anything is written, so a bad one changes nothing.
+    // Sections and the default percentage are checked before anything is written, so a bad part changes nothing.
     if (sections !== undefined) s.content.parseSections({ sections, format });
+    const percent = raw !== undefined ? s.rollouts.parseDefaultPercent(raw) : undefined;
     let p = await s.products.get(userId, req.params.id);
     if (Object.keys(fields).length > 0) p = await s.products.update(userId, p.id, fields, { partial: true });
+    if (percent !== undefined) p = await s.rollouts.setDefaultPercent(userId, p.id, percent);
     if (sections !== undefined) await s.content.updateSections(userId, p.id, { sections, format });
     res.json({ ...productJson(p, publicUrl), sections: await sectionsJson(userId, p.id) });
   });
@@ -110,13 +121,23 @@ export function productsApi(s: Services, publicUrl: string): Router {
     res.json({ ...versionJson(version, product.liveVersionId), changelog: text?.changelog ?? '', upgrade_notice: text?.upgradeNotice ?? '' });
   });
 
-  // Per-version text: { changelog?, upgrade_notice?, format?: "html" | "markdown" } (its own service call, so other
-  // per-version fields can share this route).
+  // One PATCH for a version's own fields: its text (content.service.ts: changelog, upgrade_notice, format) and its
+  // rollout (rollouts.service.ts: rollout_percent, paused, channel, pulled). Both parts are checked before either is written.
   r.patch('/products/:id/versions/:version', async (req, res) => {
     const input = body(req.body);
-    const text = await s.content.updateVersionText(req.user!.id, req.params.id, req.params.version, input);
-    const { product, version } = await s.releases.findVersion(req.user!.id, req.params.id, text.versionId);
-    res.json({ ...versionJson(version, product.liveVersionId), changelog: text.changelog, upgrade_notice: text.upgradeNotice });
+    const userId = req.user!.id;
+    const wantsText = VERSION_TEXT_FIELDS.some((k) => k in input);
+    const wantsRollout = VERSION_ROLLOUT_FIELDS.some((k) => k in input);
+    if (!wantsText && !wantsRollout) {
+      throw new ValidationError(`Send any of ${[...VERSION_TEXT_FIELDS, ...VERSION_ROLLOUT_FIELDS].map((k) => `"${k}"`).join(', ')}.`, { _: 'Nothing to change.' });
+    }
+    if (wantsText) s.content.parseVersionText(input);
+    if (wantsRollout) s.rollouts.parseVersionFields(input);
+    if (wantsText) await s.content.updateVersionText(userId, req.params.id, req.params.version, input);
+    if (wantsRollout) await s.rollouts.updateVersion(userId, req.params.id, req.params.version, input);
+    const { product, version } = await s.releases.findVersion(userId, req.params.id, req.params.version);
+    const text = (await s.content.versionTexts(product.id)).get(version.id);
+    res.json({ ...versionJson(version, product.liveVersionId), changelog: text?.changelog ?? '', upgrade_notice: text?.upgradeNotice ?? '' });
   });
 
   r.post('/products/:id/versions/:version/live', async (req, res) => {

@@ -17,6 +17,7 @@ export function codeJson(c: CodeView) {
     customer_email: c.customerEmail,
     customer_name: c.customerName,
     created_at: c.createdAt,
+    beta: c.beta,
   };
 }
 
@@ -40,13 +41,15 @@ export function purchaseCodesApi(s: Services): Router {
   r.patch('/purchase-codes/:code', async (req, res) => {
     const body = req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? (req.body as Record<string, unknown>) : null;
     const revoked = body?.revoked;
+    const beta = body?.beta;
     const editing = Boolean(body && CODE_EDIT_FIELDS.some((k) => k in body));
-    if ((revoked !== undefined && typeof revoked !== 'boolean') || (revoked === undefined && !editing)) {
-      throw new BadRequestError(`Send a JSON object with "revoked" (true or false) and/or any of ${CODE_EDIT_FIELDS.map((k) => `"${k}"`).join(', ')}.`);
+    if ((revoked !== undefined && typeof revoked !== 'boolean') || (beta !== undefined && typeof beta !== 'boolean') || (revoked === undefined && beta === undefined && !editing)) {
+      throw new BadRequestError(`Send a JSON object with "revoked" (true or false), "beta" (true or false) and/or any of ${CODE_EDIT_FIELDS.map((k) => `"${k}"`).join(', ')}.`);
     }
     const row = await s.purchaseCodes.findOwned(req.user!.id, req.params.code);
     let updated = codeView(row);
     if (editing) updated = await s.purchaseCodes.edit(req.user!.id, row.productId, row.id, body);
+    if (typeof beta === 'boolean') updated = codeView(await s.rollouts.setCodeBeta(req.user!.id, row.productId, row.id, beta));
     if (typeof revoked === 'boolean') updated = await s.purchaseCodes.setRevoked(req.user!.id, row.productId, row.id, revoked);
     res.json(codeJson(updated));
   });

@@ -138,6 +138,11 @@ export class ContentService {
   }
 
   /** `{ changelog?, upgrade_notice?, format? }`: HTML (default) or Markdown, sanitized; only the fields named change. */
+  /** Throws the ValidationError updateVersionText would, writing nothing. */
+  parseVersionText(input: unknown): void {
+    parseInput(versionTextSchema, (input ?? {}) as Record<string, unknown>);
+  }
+
   async updateVersionText(userId: string, productId: string, versionRef: string, input: unknown): Promise<VersionText & { versionId: string; version: string }> {
     const product = await this.products.get(userId, productId);
     const raw = (input ?? {}) as Record<string, unknown>;

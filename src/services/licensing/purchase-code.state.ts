@@ -14,13 +14,15 @@ export interface CodeState {
   downloadsUsed: number;
   maxSites: number | null;
   revoked: boolean;
+  /** The vendor put this code's sites on the beta channel. */
+  beta?: boolean;
   /** Active bound hosts that use up a slot (the catalog loads sites only when maxSites is set). */
   countedHosts: string[];
   /** Every active bound host, development ones included. */
   boundHosts: string[];
 }
 
-export type CodeRowState = Pick<PurchaseCodeRow, 'id' | 'code' | 'productId' | 'revision' | 'expiresOn' | 'maxDownloads' | 'downloadsUsed' | 'maxSites' | 'revokedAt'>;
+export type CodeRowState = Pick<PurchaseCodeRow, 'id' | 'code' | 'productId' | 'revision' | 'expiresOn' | 'maxDownloads' | 'downloadsUsed' | 'maxSites' | 'revokedAt'> & { beta?: boolean };
 
 export function codeState(row: CodeRowState, sites: { host: string; counts: boolean }[]): CodeState {
   return {
@@ -33,6 +35,7 @@ export function codeState(row: CodeRowState, sites: { host: string; counts: bool
     downloadsUsed: row.downloadsUsed,
     maxSites: row.maxSites,
     revoked: row.revokedAt !== null,
+    beta: row.beta ?? false,
     boundHosts: sites.map((s) => s.host),
     countedHosts: sites.filter((s) => s.counts).map((s) => s.host),
   };

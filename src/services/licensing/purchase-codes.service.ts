@@ -70,6 +70,8 @@ export interface CodeView {
   batchId: string | null;
   /** Active sites that use up a slot; only where the list loaded it. */
   sitesUsed?: number;
+  /** Its sites are on the beta channel. */
+  beta: boolean;
 }
 
 export function codeView(r: lq.PurchaseCodeRow & { sitesUsed?: number }, now = Date.now()): CodeView {
@@ -88,6 +90,7 @@ export function codeView(r: lq.PurchaseCodeRow & { sitesUsed?: number }, now = D
     createdAt: r.createdAt,
     batchId: r.batchId,
     ...(r.sitesUsed !== undefined ? { sitesUsed: Number(r.sitesUsed) } : {}),
+    beta: r.beta,
   };
 }
 

@@ -14,6 +14,7 @@ import type { Logger } from '../../logger';
 import type { VersionRef } from '../licensing/license.verdicts';
 import { codeState, type CodeState } from '../licensing/purchase-code.state';
 import { windowStart } from '../analytics/analytics.service';
+import { orderReleases, type ReleaseRef } from './rollout.decision';
 
 export interface VersionMeta extends VersionRef {
   name: string;
@@ -49,6 +50,8 @@ export interface ProductSnapshot {
   activeInstalls?: number;
   /** Sanitized HTML from the content tables: loaded with the snapshot, so no update check queries for it. */
   content?: SnapshotContent;
+  /** Ready releases no newer than live, newest first, with their rollout state (rollout.decision.ts); absent in snapshots cached before rollouts. */
+  releases?: ReleaseRef[];
 }
 
 export interface SnapshotContent {
@@ -227,6 +230,20 @@ export class Catalog {
         liveSections: notes.find((n) => n.versionId === p.liveVersionId)?.sections ?? null,
         notes: notes.map((n) => ({ versionId: n.versionId, version: n.version, changelog: n.changelog, upgradeNotice: n.upgradeNotice })),
       },
+      releases: orderReleases(
+        refs.map((r) => ({
+          id: r.id,
+          version: r.version,
+          releasedAt: r.releasedAt.getTime(),
+          requires: r.requires,
+          requiresPhp: r.requiresPhp,
+          channel: r.channel,
+          rolloutPercent: r.rolloutPercent,
+          paused: r.paused,
+          pulled: r.pulledAt !== null,
+        })),
+        live?.version ?? null,
+      ),
     };
   }
 

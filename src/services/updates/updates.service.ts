@@ -6,6 +6,7 @@ import type { CodeState } from '../licensing/purchase-code.state';
 import { siteHost, wordpressVersion } from '../licensing/site-host.rules';
 import type { Catalog, ProductSnapshot, VersionMeta } from './catalog.service';
 import type { CheckinRecorder } from './checkin.recorder';
+import { asRelease, decideOffer, orderReleases, type ReleaseRef } from './rollout.decision';
 import { finish, renderBase } from './update-json';
 
 export interface CheckRequest {
@@ -16,6 +17,8 @@ export interface CheckRequest {
   userAgent?: string | undefined;
   php?: string | undefined;
   locale?: string | undefined;
+  /** `beta`: the site asks for beta releases (the Wharf client's setting); anything else is stable. */
+  channel?: string | undefined;
 }
 
 /** A 404 the PHP client and plugin-update-checker read as "no such product", not as a licence problem. */
@@ -72,27 +75,64 @@ export class UpdatesService {
       code = state && state.productId === product.id ? state : null;
     }
 
-    const decision = updateVerdict({ free: product.free, live: product.live, versions: product.versions, code, host, installedVersion: installed, now });
+    const wpVersion = wordpressVersion(req.userAgent);
+    const php = short(req.php, 32);
+    // Every check is counted, a held site too; the licence column says what its code was worth.
+    const record = (license: string) =>
+      this.checkins.record({
+        productId: product.id,
+        host,
+        installedVersion: installed,
+        wpVersion,
+        phpVersion: php,
+        locale: short(req.locale, 32),
+        codeId: code ? code.id : null,
+        license,
+        checkedAt: now,
+      });
+    const rollout = decideOffer({
+      productId: product.id,
+      releases: product.releases ?? legacyReleases(product),
+      host,
+      beta: req.channel === 'beta' || code?.beta === true,
+      php,
+      wordpress: wpVersion,
+    });
+    // Nothing this site may run: announce what it cannot run (WordPress explains requires_php itself), or hold it where it is.
+    const offered = rollout.offer ?? rollout.heldBack;
+    if (!offered) {
+      record(heldLicense(product.free, code));
+      return this.hold(product, installed);
+    }
+    const decision = updateVerdict({ free: product.free, live: offered, versions: rollout.allowed, code, host, installedVersion: installed, now });
+    if (!rollout.offer) decision.downloadable = false;
     const version = decision.version.id === product.live.id ? product.live : await this.olderVersion(product, decision.version.id);
     if (!version) throw new UnknownProductError();
-
     let downloadUrlJson: string | null = null;
     if (decision.downloadable) {
       const token = this.tokens.sign({ productId: product.id, versionId: version.id, codeId: code ? code.id : null, host, exp: tokenExpiry(now) });
       downloadUrlJson = JSON_SAFE_SLUG.test(product.slug) ? `${this.downloadPrefixJson}${token}/${product.slug}.zip"` : JSON.stringify(`${this.publicUrl}/api/v1/download/${token}/${product.slug}.zip`);
     }
-    this.checkins.record({
-      productId: product.id,
-      host,
-      installedVersion: installed,
-      wpVersion: wordpressVersion(req.userAgent),
-      phpVersion: short(req.php, 32),
-      locale: short(req.locale, 32),
-      codeId: code ? code.id : null,
-      license: decision.error ? (decision.error.code === 'missing' ? 'none' : decision.error.code) : code ? 'valid' : 'none',
-      checkedAt: now,
-    });
-    return finish(this.base(product, version), downloadUrlJson, decision.error);
+    record(decision.error ? (decision.error.code === 'missing' ? 'none' : decision.error.code) : code ? 'valid' : 'none');
+    const base = this.base(product, version);
+    return finish(rollout.compatNotice ? `${base},"compat_notice":${JSON.stringify(rollout.compatNotice)}` : base, downloadUrlJson, decision.error);
+  }
+
+  /**
+   * No release this site may be offered (a first release still rolling out elsewhere, or every
+   * release pulled): the installed version is announced, so nothing newer shows.
+   */
+  private hold(product: ProductSnapshot, installed: string | null): string {
+    const live = product.live!;
+    const shown = installed ?? '0';
+    const key = `${product.id}:${product.revision}:hold:${shown}`;
+    let body = this.rendered.get(key);
+    if (body === undefined) {
+      body = finish(renderBase(product, { ...live, version: shown }, `${this.publicUrl}/details/${product.id}`), null, null);
+      if (this.rendered.size > 10_000) this.rendered.clear();
+      this.rendered.set(key, body);
+    }
+    return body;
   }
 
   /**
@@ -122,4 +162,20 @@ export class UpdatesService {
     }
     return base;
   }
+}
+
+const legacy = new WeakMap<ProductSnapshot, ReleaseRef[]>();
+
+/** A snapshot cached (in memcached) before rollouts existed: every ready release, fully live. */
+function legacyReleases(product: ProductSnapshot): ReleaseRef[] {
+  let releases = legacy.get(product);
+  if (!releases) legacy.set(product, (releases = orderReleases(product.versions.map(asRelease), product.live?.version ?? null)));
+  return releases;
+}
+
+/** A held site (no release it may be offered) gets no full verdict: its code's standing is enough for analytics. */
+function heldLicense(free: boolean, code: CodeState | null | undefined): string {
+  if (code === undefined) return 'none';
+  if (code === null) return free ? 'none' : 'unknown';
+  return code.revoked && !free ? 'revoked' : 'valid';
 }

@@ -138,7 +138,7 @@ it('loads next to old checkers, twice, and next to another version; each answers
 it('sends the update-check contract: installed version, PHP, locale, WordPress, domain, purchase code', () => {
   const mine = requests().filter((q) => q.path === `/api/v1/updates/${A}`).pop();
   expect(mine).toMatchObject({ method: 'POST', ua: `WordPress/6.1.9; ${site.url}/` });
-  expect(mine?.post).toEqual({ installed_version: '1.0', php: expect.stringMatching(/^8\./), locale: 'en_US', checking_for_updates: '1', license: 'CODE-A', domain: site.url, wp: '6.1.9' });
+  expect(mine?.post).toEqual({ installed_version: '1.0', php: expect.stringMatching(/^8\./), locale: 'en_US', checking_for_updates: '1', license: 'CODE-A', domain: site.url, wp: '6.1.9', channel: 'stable' });
 });
 
 it('shows the update and the server’s license message (escaped) on the Plugins and Updates screens', async () => {
@@ -210,6 +210,31 @@ it('saves and activates a purchase code from the settings screen (nonce, then th
   expect(after).toContain('value="NEW-CODE"');
   expect(after).toMatch(/2027-03-03[\s\S]*1 of 3[\s\S]*1 of 5/);
   expect(findPhpErrors(after)).toEqual([]);
+});
+
+it('a beta channel setting on the license screen sends channel=beta; compat_notice shows on the Updates screen', async () => {
+  const pageUrl = '/wp-admin/options-general.php?page=wharf-plugin-license-wharf-test-plugin';
+  const page = await site.adminFetch(pageUrl);
+  expect(page.body).toMatch(/<input type="checkbox" id="wharf-beta" name="wharf_beta" value="1" \/>/);
+  const nonce = /name="_wpnonce" value="([^"]+)"/.exec(page.body)?.[1];
+  const post = (fields: Record<string, string>) =>
+    site.adminFetch(pageUrl, { method: 'POST', body: new URLSearchParams({ _wpnonce: nonce!, _wp_http_referer: pageUrl, ...fields }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  const notice = 'Version 2.0 needs PHP 99.0 or later (this site runs PHP 8.2); update PHP to get it.';
+  answer(`api/v1/updates/${A}`, pluginAnswer('1.1', { download_url: `${serverUrl}/redirect/files/a-1.1.zip`, compat_notice: notice }));
+  expect((await post({ wharf_action: 'channel', wharf_beta: '1' })).status).toBe(302);
+  const check = requests().filter((q) => q.path === `/api/v1/updates/${A}`).pop();
+  expect(check?.post).toMatchObject({ channel: 'beta', license: 'NEW-CODE' });
+  const after = (await site.adminFetch(pageUrl)).body;
+  expect(after).toContain('This site now receives beta releases.');
+  expect(after).toMatch(/name="wharf_beta" value="1" checked="checked"/);
+  const updates = (await site.adminFetch('/wp-admin/update-core.php')).body;
+  expect(updates).toContain(`<div class="notice notice-info wharf-compat-notice"><p><strong>Wharf Test Plugin:</strong> ${notice}</p></div>`);
+
+  answer(`api/v1/updates/${A}`, pluginAnswer('1.1', { download_url: `${serverUrl}/redirect/files/a-1.1.zip` }));
+  expect((await post({ wharf_action: 'channel' })).status).toBe(302);
+  expect(requests().filter((q) => q.path === `/api/v1/updates/${A}`).pop()?.post.channel).toBe('stable');
+  expect((await site.adminFetch('/wp-admin/update-core.php')).body).not.toContain('wharf-compat-notice');
+  expect(findPhpErrors(site.readDebugLog())).toEqual([]);
 });
 
 it('updates the plugin through WordPress’s upgrader: redirect followed, folder renamed, re-activated', async () => {
