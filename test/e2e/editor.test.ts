@@ -110,9 +110,10 @@ it('formats a section with the keyboard alone: heading, bold, list, link, code; 
     await expect(page.locator('.rich-field[data-section="faq"] .rte-link').getAttribute('aria-pressed')).resolves.toBe('true');
     // Alt+F10 goes to the toolbar; Escape comes back.
     await k.press('Alt+F10');
-    await expect(page.evaluate(() => document.activeElement?.getAttribute('role') === null && document.activeElement?.closest('[role=toolbar]') !== null)).resolves.toBe(true);
+    await page.waitForFunction(() => document.activeElement?.getAttribute('role') === null && document.activeElement?.closest('[role=toolbar]') !== null, undefined, { timeout: 5000 });
     await k.press('Escape');
-    await expect(page.evaluate(() => document.activeElement?.classList.contains('rte-content'))).resolves.toBe(true);
+    // Tiptap moves focus on its next frame: wait for it rather than read it at once.
+    await page.waitForFunction(() => document.activeElement?.classList.contains('rte-content') === true, undefined, { timeout: 5000 });
 
     await Promise.all([page.waitForURL(/\/products\/[0-9a-f-]{36}(#.*)?$/), page.click('.content-form button.primary')]);
     const faq: string = (await updateCheck(app, productId, {})).json.sections.faq;

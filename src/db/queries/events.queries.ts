@@ -12,7 +12,10 @@ export async function insertEvent(db: Db, e: NewEvent): Promise<EventRow> {
 
 /** The `product` and `code` members of a code's event data, as SQL over `p` (products) and `c` (purchase_codes); as event-data.ts builds them. */
 export const PRODUCT_REF_SQL = sql`jsonb_build_object('id', p.id, 'name', p.name, 'slug', p.slug)`;
-export const CODE_REF_SQL = sql`jsonb_build_object('id', c.id, 'code', regexp_replace(c.code, '(.{4})(?!$)', '\\1-', 'g'), 'note', c.note)`;
+// The code grouped as formatCode (purchase-code.format.ts) groups it: 5-5-5-5-6 for new codes, fours for legacy ones.
+export const CODE_REF_SQL = sql`jsonb_build_object('id', c.id, 'code', case when length(c.code) = 26
+  then substr(c.code, 1, 5) || '-' || substr(c.code, 6, 5) || '-' || substr(c.code, 11, 5) || '-' || substr(c.code, 16, 5) || '-' || substr(c.code, 21)
+  else regexp_replace(c.code, '(.{4})(?!$)', '\\1-', 'g') end, 'note', c.note)`;
 
 /** Records an event about a code from inside SQL (the statement or transaction that changed it). */
 export async function insertCodeEvent(db: Db, type: string, codeId: string, extra: Record<string, unknown>): Promise<void> {
