@@ -27,7 +27,7 @@ export class WebClient {
     const text = await res.text();
     const m = /<meta name="csrf-token" content="([^"]*)"/.exec(text);
     if (m?.[1]) this.csrf = m[1];
-    return { status: res.status, text };
+    return { status: res.status, text, location: res.headers.get('location') };
   }
 
   post(path: string, fields: Record<string, string>) {
@@ -58,9 +58,11 @@ export async function newVendor(base: string): Promise<string> {
   const signup = await web.post('/signup', { email: `bench-${crypto.randomBytes(4).toString('hex')}@example.com`, password: 'correct horse battery staple' });
   if (signup.status !== 302) throw new Error(`sign-up: ${signup.status} ${signup.text.slice(0, 200)}`);
   await web.request('GET', '/account');
-  const res = await web.post('/account/api-keys', { name: 'bench' });
-  const m = /id="new-api-key">([^<]+)</.exec(res.text);
-  if (res.status !== 201 || !m) throw new Error(`API key: ${res.status}`);
+  const made = await web.post('/account/api-keys', { name: 'bench' });
+  if (made.status !== 303 || !made.location) throw new Error(`API key: ${made.status}`);
+  // Post/redirect/get: the key is shown once, on the page the redirect leads to.
+  const m = /id="new-api-key">([^<]+)</.exec((await web.request('GET', made.location)).text);
+  if (!m) throw new Error('API key: not shown after the redirect');
   return m[1]!;
 }
 
