@@ -73,6 +73,8 @@ export class JobQueue {
       ...(this.database.kind === 'pglite' ? { backend: 'pglite' as const } : {}),
       // Cron schedules are not used; maintenance (expiry, retention) stays on.
       schedule: false,
+      // How often a job whose server stopped sending heartbeats is noticed and retried (pg-boss's default: 60 s).
+      superviseIntervalSeconds: 10,
       openTelemetry: { enabled: false },
     });
     boss.on('error', (err: Error) => this.logger.warn({ err: err.message }, 'jobs: queue error'));
