@@ -1,19 +1,14 @@
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '../../../src/db/rows';
 import { maintainCheckins, windowStart } from '../../../src/services/analytics/analytics.service';
-import { CheckinRecorder, type Checkin } from '../../../src/services/updates/checkin.recorder';
+import { CheckinRecorder } from '../../../src/services/updates/checkin.recorder';
 import { startTestApp, type TestApp } from '../../support/app';
 import { api } from '../../support/api-client';
 import { DB_KINDS } from '../../support/db-kinds';
 import { createCodes, newVendor, productWithReleases, updateCheck, type Vendor } from '../../support/fixtures';
+import { seedCheckins } from '../../support/analytics-seed';
 
 const DAY = 86_400_000;
-
-/** Deterministic pseudo-random numbers, so a failure can be replayed. */
-function rng(seed: number) {
-  let s = seed;
-  return () => ((s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
-}
 
 describe.each(DB_KINDS)('analytics (%s): numbers equal SQL over the raw check-ins', (db) => {
   let app: TestApp;
@@ -32,28 +27,8 @@ describe.each(DB_KINDS)('analytics (%s): numbers equal SQL over the raw check-in
 
     // 60 sites over the last 45 days: versions, WordPress, PHP, locales and licence verdicts vary; some sites check
     // several times a day and change version in between; some checks carry no site at all.
-    const next = rng(42);
-    const pick = <T>(xs: T[]) => xs[Math.floor(next() * xs.length)]!;
+    await seedCheckins(app, productId, { sites: 60, days: 45, now });
     const checkins = app.runtime.services.checkins;
-    for (let site = 0; site < 60; site++) {
-      const host = `site${site}.example.com`;
-      let t = now - Math.floor(next() * 45) * DAY - Math.floor(next() * DAY);
-      while (t < now) {
-        checkins.record({
-          productId,
-          host,
-          installedVersion: pick(['1.0', '1.1', '1.1', null]),
-          wpVersion: pick(['6.4', '6.5', '6.7']),
-          phpVersion: pick(['7.4', '8.2', '8.3', null]),
-          locale: pick(['en_US', 'de_DE', 'fr_FR']),
-          codeId: null,
-          license: pick(['valid', 'valid', 'none', 'expired', 'revoked']),
-          checkedAt: t,
-        } satisfies Checkin);
-        t += Math.floor(next() * 3 * DAY) + site; // distinct per site: no two checks of a site at the same instant
-      }
-      if (site % 20 === 0) await checkins.flush(); // several flushes: rollups add up across them
-    }
     checkins.record({ productId, host: null, installedVersion: '1.1', wpVersion: null, phpVersion: null, locale: null, codeId: null, license: 'none', checkedAt: now - 2 * DAY });
     await checkins.flush();
     // And real update checks through HTTP: a valid code, no code, an unknown code.
