@@ -73,7 +73,7 @@ export function createServices(d: ServiceDeps) {
     bitbucket: new BitbucketProvider(config.git.bitbucketApiUrl, config.git.bitbucketBaseUrl),
   };
   const repositories = new RepositoriesService(db, products, gitProviders, box, d.jobs, d.sharedCache, config.publicUrl, logger);
-  const builds = new BuildRunner(db, d.storage, releases, gitProviders, box, config.publicUrl, logger, d.jobs, BUILD_QUEUE);
+  const builds = new BuildRunner(db, d.storage, releases, gitProviders, box, config.publicUrl, logger, d.jobs, BUILD_QUEUE, config.uploads.maxBytes);
   // One build per product at a time (singleton keyed by product); a dead server's build is retried elsewhere after its heartbeat lapses.
   d.jobs.define<{ buildId: string }>(BUILD_QUEUE, {
     policy: 'singleton',

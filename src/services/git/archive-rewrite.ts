@@ -1,10 +1,22 @@
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import ignore from 'ignore';
 import yauzl from 'yauzl';
 import yazl from 'yazl';
 
 /** Why an archive cannot become a release zip (shown as the build's failure reason). */
 export class ArchiveError extends Error {}
+
+/** Passes at most `max` bytes through; one more fails the stream with an ArchiveError (a provider archive is untrusted). */
+export function capBytes(max: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      seen += chunk.length;
+      if (seen > max) return done(new ArchiveError(`The repository's archive is larger than ${max} bytes, the largest release Wharf accepts.`));
+      done(null, chunk);
+    },
+  });
+}
 
 export interface RewriteResult {
   /** The release zip as a stream (yazl writes it as it reads the entries, one at a time). */

@@ -14,7 +14,7 @@ import { productRef } from '../events/event-data';
 import { recordEvent } from '../events/event-outbox';
 import { PackageRejectedError } from '../packages/package-inspector';
 import type { ReleasesService, Version } from '../releases.service';
-import { ArchiveError, rewriteArchive } from './archive-rewrite';
+import { ArchiveError, capBytes, rewriteArchive } from './archive-rewrite';
 import { ProviderError, type BuildState, type GitProvider, type GitProviderName } from './git-providers';
 
 export const BUILD_RETRY_LIMIT = 5;
@@ -46,6 +46,8 @@ export class BuildRunner {
     private readonly logger: Logger,
     private readonly jobs: JobQueue,
     private readonly queue: string,
+    /** The largest archive a build downloads: MAX_UPLOAD_BYTES, as for a browser upload. */
+    private readonly maxArchiveBytes: number,
   ) {}
 
   /**
@@ -115,7 +117,7 @@ export class BuildRunner {
       try {
         await log('Downloading the archive of the commit.');
         const body = await provider.downloadArchive(token, build.repository, build.commitSha);
-        await pipeline(body, fs.createWriteStream(tmp, { mode: 0o600 }));
+        await pipeline(body, capBytes(this.maxArchiveBytes), fs.createWriteStream(tmp, { mode: 0o600 }));
         await log(`Downloaded ${fs.statSync(tmp).size} bytes.`);
         const rewrite = await rewriteArchive(tmp, product.slug);
         if (rewrite.dropped.length) await log(`Left out (.distignore, .git*): ${rewrite.dropped.slice(0, 50).join(', ')}${rewrite.dropped.length > 50 ? ', …' : ''}`);

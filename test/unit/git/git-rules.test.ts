@@ -1,10 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
+import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
 import { SecretBox } from '../../../src/lib/secret-box';
-import { ArchiveError, rewriteArchive } from '../../../src/services/git/archive-rewrite';
+import { ArchiveError, capBytes, rewriteArchive } from '../../../src/services/git/archive-rewrite';
 import { nextLink, pushedRefs } from '../../../src/services/git/git-providers';
 import { tagMatches } from '../../../src/services/git/repositories.service';
 import { buildZip } from '../../support/zip-builder';
@@ -100,4 +102,19 @@ describe('archive rewrite', () => {
     fs.writeFileSync(junk, '<html>not a zip</html>');
     await expect(rewriteArchive(junk, 'acme')).rejects.toThrow(/could not be read as a zip/);
   });
+});
+
+test('a provider archive is read up to the upload limit: exactly the limit passes, one byte more fails the build', async () => {
+  const chunks = (n: number) => Readable.from(Array.from({ length: n }, () => Buffer.alloc(1000, 1)));
+  await expect(buffer(chunks(10).pipe(capBytes(10_000)))).resolves.toHaveLength(10_000);
+  const sink = path.join(os.tmpdir(), `wharf-cap-${process.pid}.bin`);
+  try {
+    await expect(pipeline(Readable.from([Buffer.alloc(10_000), Buffer.alloc(1)]), capBytes(10_000), fs.createWriteStream(sink))).rejects.toThrow(ArchiveError);
+    // An endless archive stops at the limit instead of filling the disk.
+    const endless = new Readable({ read() { this.push(Buffer.alloc(64 * 1024)); } });
+    await expect(pipeline(endless, capBytes(1024 * 1024), fs.createWriteStream(sink))).rejects.toThrow(/larger than 1048576 bytes/);
+    expect(fs.statSync(sink).size).toBeLessThanOrEqual(1024 * 1024);
+  } finally {
+    fs.rmSync(sink, { force: true });
+  }
 });
