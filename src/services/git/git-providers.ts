@@ -193,6 +193,11 @@ export class BitbucketProvider implements GitProvider {
 }
 
 /** The refs a push event moved, from the provider's documented payload; deletions are left out. */
+// A push is untrusted input: refs with absurd names are ignored, and one push builds at most this many refs.
+const MAX_REF_NAME = 255;
+const MAX_REFS_PER_PUSH = 20;
+const saneName = (n: string) => n.length <= MAX_REF_NAME && !/[\x00-\x1f\x7f]/.test(n);
+
 export function pushedRefs(provider: GitProviderName, payload: unknown): PushedRef[] {
   const p = payload as Record<string, any>;
   if (provider === 'github') {
@@ -200,7 +205,7 @@ export function pushedRefs(provider: GitProviderName, payload: unknown): PushedR
     // For an annotated tag `after` names the tag object; head_commit is the commit it points at.
     const sha = typeof p.head_commit?.id === 'string' ? p.head_commit.id : p.after;
     const m = /^refs\/(tags|heads)\/(.+)$/.exec(p.ref);
-    if (!m || typeof sha !== 'string' || !/^[0-9a-f]{40}$/.test(sha)) return [];
+    if (!m || !saneName(m[2]!) || typeof sha !== 'string' || !/^[0-9a-f]{40}$/.test(sha)) return [];
     return [{ kind: m[1] === 'tags' ? 'tag' : 'branch', name: m[2]!, sha }];
   }
   const changes = Array.isArray(p?.push?.changes) ? (p.push.changes as any[]) : [];
@@ -208,8 +213,9 @@ export function pushedRefs(provider: GitProviderName, payload: unknown): PushedR
   for (const c of changes) {
     const n = c?.new;
     if (!n || (n.type !== 'tag' && n.type !== 'branch') || typeof n.name !== 'string' || typeof n.target?.hash !== 'string') continue;
-    if (!/^[0-9a-f]{40}$/.test(n.target.hash)) continue;
+    if (!saneName(n.name) || !/^[0-9a-f]{40}$/.test(n.target.hash)) continue;
     out.push({ kind: n.type, name: n.name, sha: n.target.hash });
+    if (out.length === MAX_REFS_PER_PUSH) break;
   }
   return out;
 }

@@ -118,3 +118,21 @@ test('a provider archive is read up to the upload limit: exactly the limit passe
     fs.rmSync(sink, { force: true });
   }
 });
+
+test('hostile push payloads: never a throw, absurd ref names ignored, at most 20 refs from one push', () => {
+  const sha = 'c'.repeat(40);
+  const nasty: unknown[] = [null, undefined, 0, 'push', [], [null], { ref: 7 }, { ref: 'refs/tags/v1', after: 'not-a-sha' }, { push: { changes: 'x' } },
+    { push: { changes: [null, 1, 'x', { new: null }, { new: { type: 'tag', name: {}, target: { hash: sha } } }, { new: { type: 'tag', name: 'v1', target: { hash: 42 } } }] } },
+    JSON.parse('{"__proto__": {"ref": "refs/tags/v9"}, "constructor": {"prototype": {}}}'), { ref: 'refs/tags/', after: sha }];
+  for (const p of nasty) for (const provider of ['github', 'bitbucket'] as const) expect(pushedRefs(provider, p)).toEqual([]);
+  // A megabyte of tag name, or one with control characters: ignored, not stored or matched.
+  expect(pushedRefs('github', { ref: `refs/tags/${'v'.repeat(1_000_000)}`, after: sha })).toEqual([]);
+  expect(pushedRefs('github', { ref: 'refs/tags/v1\u0000.0', after: sha })).toEqual([]);
+  expect(pushedRefs('bitbucket', { push: { changes: [{ new: { type: 'tag', name: 'x'.repeat(256), target: { hash: sha } } }] } })).toEqual([]);
+  // 100,000 changes in one BitBucket push: the first 20 build, the rest are ignored, in linear time.
+  const changes = Array.from({ length: 100_000 }, (_, i) => ({ new: { type: 'tag', name: `v1.0.${i}`, target: { hash: sha } } }));
+  const refs = pushedRefs('bitbucket', { push: { changes } });
+  expect(refs).toHaveLength(20);
+  expect(refs[19]).toEqual({ kind: 'tag', name: 'v1.0.19', sha });
+  expect(pushedRefs('github', { ref: `refs/tags/${'v'.repeat(255)}`, after: sha })).toHaveLength(1);
+});
