@@ -85,6 +85,8 @@ async function main(): Promise<void> {
   started = logger;
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  // Its terminal closed: drain as on SIGTERM rather than die holding DATA_DIR's lock.
+  process.on('SIGHUP', () => void shutdown('SIGHUP'));
 }
 
 /** Once listening, failures go to the log; before, to stderr as a person reads them. */

@@ -2,12 +2,15 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { JobQueue } from '../../src/adapters/queue/job-queue';
+import { openDatabase } from '../../src/db/client';
 import { migrate, migrationsFolder } from '../../src/db/migrate';
 import { createLogger } from '../../src/logger';
 
 /**
- * A migrated PGlite data directory, made once per machine for this set of migrations and copied
- * for each test app: initdb costs seconds of CPU per database, a copy a fraction of one. The
+ * A migrated PGlite data directory with pg-boss's schema installed, made once per machine for this
+ * set of migrations and copied for each test app: initdb and pg-boss's install cost seconds of CPU
+ * per database, a copy a fraction of one. The
  * fresh-directory path (initdb, then migrations) stays covered by the suites that spawn the real
  * server on an empty DATA_DIR and by test/integration/db/migrations.test.ts.
  */
@@ -21,6 +24,7 @@ async function templateDir(): Promise<string> {
   const hash = crypto.createHash('sha256');
   // dist/index.cjs → the package's own package.json (not in its exports map)
   hash.update(fs.readFileSync(path.join(path.dirname(require.resolve('@electric-sql/pglite')), '..', 'package.json')));
+  hash.update(fs.readFileSync(path.join(path.dirname(require.resolve('pg-boss')), '..', 'package.json')));
   for (const name of fs.readdirSync(migrationsFolder(), { recursive: true }).map(String).sort()) {
     const file = path.join(migrationsFolder(), name);
     if (fs.statSync(file).isFile()) hash.update(name).update(fs.readFileSync(file));
@@ -30,11 +34,16 @@ async function templateDir(): Promise<string> {
   // Built beside, then renamed into place: parallel jest workers never see half a template.
   const building = `${dir}.${process.pid}.tmp`;
   fs.rmSync(building, { recursive: true, force: true });
-  const { PGlite } = await import('@electric-sql/pglite');
-  const { drizzle } = await import('drizzle-orm/pglite');
-  const pg = await PGlite.create(building);
-  await migrate(drizzle(pg) as never, createLogger('silent'));
-  await pg.close();
+  const logger = createLogger('silent');
+  const database = await openDatabase({ url: undefined, pglitePath: building, poolMax: 1, queryTimeoutMs: 30_000 }, logger);
+  try {
+    await migrate(database.db, logger);
+    const jobs = new JobQueue(database, logger);
+    await jobs.start();
+    await jobs.stop();
+  } finally {
+    await database.close();
+  }
   try {
     fs.renameSync(building, dir);
   } catch (err) {

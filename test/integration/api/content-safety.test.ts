@@ -16,6 +16,9 @@ import { expectWithin } from '../../support/timing';
 
 jest.setTimeout(900_000);
 
+// A linear render of 100,000 characters takes under 0.6 s on a quiet machine, a quadratic one minutes: 5 s tells them apart on a busy one.
+const BOUND_MS = 5000;
+
 let app: TestApp;
 let vendor: Vendor;
 let counter = 0;
@@ -52,13 +55,13 @@ function readmeBodies(page: string): string[] {
 }
 
 async function expectSafeRenders(productId: string): Promise<void> {
-  await expectWithin(2000, async () => {
+  await expectWithin(BOUND_MS, async () => {
     const page = await fetch(`${app.url}/details/${productId}`);
     const html = await page.text();
     expect(page.status).toBe(200);
     for (const body of readmeBodies(html)) expect(htmlProblems(body)).toEqual([]);
   });
-  await expectWithin(2000, async () => {
+  await expectWithin(BOUND_MS, async () => {
     const res = await updateCheck(app, productId);
     expect(res.status).toBe(200);
     for (const html of Object.values<string>(res.json.sections ?? {})) expect(htmlProblems(html)).toEqual([]);
@@ -129,7 +132,7 @@ test('banner and icon URLs stored before validation existed are dropped, not sen
 describe('100,000-character pathological text', () => {
   const texts = pathologicalTexts();
 
-  test.each(['description', 'installation', 'changelog'])('in %s via the vendor API: accepted, and the details page and update JSON each render within 2 s', async (field) => {
+  test.each(['description', 'installation', 'changelog'])('in %s via the vendor API: accepted, and the details page and update JSON each render within 5 s', async (field) => {
     const { id, slug } = await createPlugin();
     expect((await release(id, pluginZip(slug, '1.0'))).status).toBe(201);
     for (const text of Object.values(texts)) {
@@ -153,7 +156,7 @@ describe('100,000-character pathological text', () => {
         ['icon2x', text.slice(0, 1900)],
       ] as const) {
         let status = 0;
-        await expectWithin(2000, async () => {
+        await expectWithin(BOUND_MS, async () => {
           status = (await api(app.url, vendor.key, 'PATCH', `/api/v1/products/${id}`, { [field]: value })).status;
         });
         expect({ field, status: [200, 422].includes(status) }).toEqual({ field, status: true });
@@ -162,7 +165,7 @@ describe('100,000-character pathological text', () => {
     }
   });
 
-  test('in every field of the dashboard form: saved, and the pages render within 2 s', async () => {
+  test('in every field of the dashboard form: saved, and the pages render within 5 s', async () => {
     const { id, slug } = await createPlugin();
     expect((await release(id, pluginZip(slug, '1.0'))).status).toBe(201);
     const chosen = ['heading, spaces, letter (the reported case)', 'stars', 'open brackets', 'backticks', 'less-than signs', 'nested lists', 'nested blockquotes', 'setext headings', 'mixed delimiters', 'many sections'];
@@ -172,7 +175,7 @@ describe('100,000-character pathological text', () => {
         await vendor.web.get(`/products/${id}/edit`);
         const value = field === 'author' ? text.slice(0, 200) : text;
         let res = { status: 0, text: '' };
-        await expectWithin(2000, async () => {
+        await expectWithin(BOUND_MS, async () => {
           res = await vendor.web.post(`/products/${id}/edit`, { name: 'Form product', [field]: value });
         });
         // Long URLs, and line breaks in a one-line field, get the form back with the message; everything else is saved.
@@ -184,7 +187,7 @@ describe('100,000-character pathological text', () => {
     }
   });
 
-  test('in every readme.txt part: finalize parses it, and the pages render within 2 s', async () => {
+  test('in every readme.txt part: finalize parses it, and the pages render within 5 s', async () => {
     const chosen = ['heading, spaces, letter (the reported case)', 'section heading, spaces, letter', 'header, spaces, letter', 'equals', 'hashes', 'stars', 'open brackets', 'backticks', 'setext headings', 'many distinct sections', 'many entries', 'nested lists'];
     // Grouped so that each readme stays under the 512 KiB Wharf reads, and each release renders about one text.
     const readmes: ((t: string) => string)[] = [
@@ -197,19 +200,19 @@ describe('100,000-character pathological text', () => {
       let patch = 0;
       for (const readme of readmes) {
         let best = Infinity;
-        for (let attempt = 0; attempt < 3 && best > 2000; attempt++) {
+        for (let attempt = 0; attempt < 3 && best > BOUND_MS; attempt++) {
           const version = `1.0.${++patch}`;
           const fin = await release(id, pluginZip(slug, version, { readme: readme(texts[name]!).replace('1.0.VERSION', version) }));
-          expect({ name, status: fin.status }).toEqual({ name, status: 201 });
+          expect({ name, status: fin.status, text: fin.status === 201 ? '' : fin.text }).toEqual({ name, status: 201, text: '' });
           best = Math.min(best, fin.ms);
         }
-        expect({ name, best: best < 2000 }).toEqual({ name, best: true });
+        expect({ name, best: best < BOUND_MS }).toEqual({ name, best: true });
         await expectSafeRenders(id);
       }
     }
   });
 
-  test('in every update-check field (query string, POST body) and the User-Agent: answered within 2 s', async () => {
+  test('in every update-check field (query string, POST body) and the User-Agent: answered within 5 s', async () => {
     const { id, slug } = await createPlugin();
     expect((await release(id, pluginZip(slug, '1.0'))).status).toBe(201);
     const fields = ['installed_version', 'license', 'php', 'locale', 'domain', 'checking_for_updates'];
@@ -218,13 +221,13 @@ describe('100,000-character pathological text', () => {
     const inBody = pathologicalTexts(7_000);
     for (const name of Object.keys(inQuery)) {
       for (const field of fields) {
-        await expectWithin(2000, async () => {
+        await expectWithin(BOUND_MS, async () => {
           expect((await updateCheck(app, id, { [field]: inQuery[name]! })).status).toBe(200);
           const post = await fetchJson(`${app.url}/api/v1/updates/${id}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ [field]: inBody[name] }) });
           expect({ name, field, status: post.status }).toEqual({ name, field, status: 200 });
         });
       }
-      await expectWithin(2000, async () => {
+      await expectWithin(BOUND_MS, async () => {
         expect((await updateCheck(app, id, {}, { 'user-agent': `WordPress/6.4; ${inBody[name]!.replace(/[^\x20-\x7e]/g, ' ')}` })).status).toBe(200);
       });
     }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { openDatabase } from '../../../src/db/client';
 import { migrate, migrationsFolder } from '../../../src/db/migrate';
+import { EMBEDDED_SHARED_BUFFERS } from '../../../src/db/pglite-client';
 import { rowsOf } from '../../../src/db/rows';
 import { createLogger } from '../../../src/logger';
 
@@ -39,6 +40,8 @@ test('PGlite data survives a restart of the embedded database', async () => {
   const rows = rowsOf<{ email: string }>(await second.db.execute(sql`select email from users`));
   expect(rows.map((r) => r.email)).toEqual(['keep@example.com']);
   expect(await migrate(second.db, logger)).toBe(0);
+  // A laptop's database: small shared buffers (README, "Running Wharf").
+  expect(rowsOf<{ shared_buffers: string }>(await second.db.execute(sql`show shared_buffers`))).toEqual([{ shared_buffers: EMBEDDED_SHARED_BUFFERS }]);
   await second.close();
   fs.rmSync(dir, { recursive: true, force: true });
 }, 240_000); // two initdb-sized starts: generous, so a machine busy with a CPU burner still passes

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { api, createApiKey } from '../../support/api-client';
 import { DB_KINDS } from '../../support/db-kinds';
 import { FakeGit, githubPush } from '../../support/fake-git';
+import { seedPglite } from '../../support/pglite-template';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres';
 import { buildOnce, exited, listeningUrl, startServer, stopServer, type ServerProcess } from '../../support/server-process';
 import { WebClient } from '../../support/web-client';
@@ -26,7 +27,9 @@ describe.each(DB_KINDS)('a build survives its server dying (%s)', (kind) => {
     await fake.start();
     fake.repositories = ['acme/sturdy'];
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-git-restart-'));
+    // The fresh-directory start is covered by the embedded-database suite; here a migrated copy saves seconds.
     if (kind === 'postgres') testDb = await createTestDatabase();
+    else await seedPglite(path.join(dataDir, 'pglite'));
   });
   afterAll(async () => {
     await stopServer(server);

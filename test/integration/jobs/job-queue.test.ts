@@ -6,6 +6,7 @@ import { JobQueue } from '../../../src/adapters/queue/job-queue';
 import { openDatabase, type Database } from '../../../src/db/client';
 import { migrate } from '../../../src/db/migrate';
 import { createLogger } from '../../../src/logger';
+import { seedPglite } from '../../support/pglite-template';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres';
 import { DB_KINDS } from '../../support/db-kinds';
 
@@ -37,7 +38,9 @@ describe.each(DB_KINDS)('job queue (%s)', (kind) => {
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-jobs-'));
+    // pg-boss's install on an empty database is covered by job-queue-install.postgres.test.ts; a migrated copy saves seconds.
     if (kind === 'postgres') testDb = await createTestDatabase();
+    else await seedPglite(path.join(dir, 'pglite'));
     database = await open();
     await migrate(database.db, logger);
   });

@@ -6,6 +6,7 @@ import { api } from '../../support/api-client';
 import type { TestApp } from '../../support/app';
 import { DB_KINDS } from '../../support/db-kinds';
 import { createCodes, newVendor } from '../../support/fixtures';
+import { seedPglite } from '../../support/pglite-template';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres';
 import { buildOnce, exited, listeningUrl, startServer, stopServer, type ServerProcess } from '../../support/server-process';
 import { WebhookReceiver } from '../../support/webhook-receiver';
@@ -22,7 +23,9 @@ describe.each(DB_KINDS)('notification delivery survives a killed app server (%s)
   beforeAll(async () => {
     buildOnce();
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-notify-'));
+    // The fresh-directory start is covered by the embedded-database suite; here a migrated copy saves seconds.
     if (db === 'postgres') testDb = await createTestDatabase();
+    else await seedPglite(path.join(dataDir, 'pglite'));
     rx = await WebhookReceiver.start();
     env = {
       PORT: '0',

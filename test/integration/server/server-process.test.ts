@@ -115,6 +115,10 @@ test('on a terminal, outside production, one plain line comes first: where it li
     const lines = (await tty({})).trim().split('\n');
     expect(lines[0]).toMatch(new RegExp(`^Wharf is listening on http://127\\.0\\.0\\.1:\\d+ · first account: http://localhost:0/signup · data: ${dataDir} \\(embedded PostgreSQL and S3\\)$`));
     for (const line of lines.slice(1)) expect(() => JSON.parse(line)).not.toThrow();
+    // script(1) exits when signalled; the server it ran finishes its drain (and releases DATA_DIR) on its own.
+    const lock = path.join(dataDir, 'pglite.lock');
+    for (const until = Date.now() + 60_000; fs.existsSync(lock) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 100));
+    expect(fs.existsSync(lock)).toBe(false);
     // Production logs are for machines, terminal or not.
     const production = await tty({ NODE_ENV: 'production', SECRET_KEY: 'x'.repeat(40) });
     expect(production).toContain('wharf: listening');

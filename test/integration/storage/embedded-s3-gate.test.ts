@@ -6,6 +6,7 @@ import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCom
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { EMBEDDED_S3_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from '../../../src/adapters/storage/embedded-s3';
+import { STAGING_PREFIX } from '../../../src/adapters/storage/s3-gate/upstream';
 import { createLogger } from '../../../src/logger';
 
 /**
@@ -155,7 +156,28 @@ describe('browser POST uploads', () => {
     await expectS3Error(await postForm(post.url, post.fields, Buffer.alloc(0)), 400, 'EntityTooSmall');
     expect((await postForm(post.url, post.fields, randomBytes(256 * 1024))).status).toBe(204);
     // Nothing of the refused attempts is left in staging.
-    const staged = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: '.wharf-gate-staging/' }));
+    const staged = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: STAGING_PREFIX }));
+    expect(staged.Contents ?? []).toEqual([]);
+  });
+
+  test('uploads at the same time are all stored (staging never races itself)', async () => {
+    // Four clients, each uploading as soon as its last upload is answered (the staging copy is deleted just after).
+    const bodies = Array.from({ length: 120 }, () => randomBytes(4096));
+    const answers: number[] = [];
+    await Promise.all(
+      [0, 1, 2, 3].map(async (client) => {
+        for (let i = client; i < bodies.length; i += 4) {
+          const post = await presignedPost(`uploads/parallel-${i}.zip`, { maxBytes: 8192 });
+          answers[i] = (await postForm(post.url, post.fields, bodies[i]!)).status;
+        }
+      }),
+    );
+    expect(answers).toEqual(bodies.map(() => 204));
+    for (const [i, body] of bodies.entries()) {
+      const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: `uploads/parallel-${i}.zip` }));
+      expect(Buffer.from(await got.Body!.transformToByteArray()).equals(body)).toBe(true);
+    }
+    const staged = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: STAGING_PREFIX }));
     expect(staged.Contents ?? []).toEqual([]);
   });
 

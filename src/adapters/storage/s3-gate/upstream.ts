@@ -2,8 +2,11 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 
-/** Uploads land here first and reach their key by a copy, so a refused or broken upload never replaces an object. */
-export const STAGING_PREFIX = '.wharf-gate-staging/';
+/**
+ * Uploads land here first and reach their key by a copy, so a refused or broken upload never replaces an object.
+ * A name prefix, not a folder: s3rver removes a folder when its last object goes, racing the next upload's write into it (a 500).
+ */
+export const STAGING_PREFIX = '.wharf-gate-staging-';
 
 const encodeKey = (key: string): string => key.split('/').map(encodeURIComponent).join('/');
 
