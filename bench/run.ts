@@ -323,7 +323,7 @@ async function main(): Promise<void> {
     if (served && !windows.has(t.key)) windows.set(t.key, { app: served.name, startUs, endUs: nowUs() });
     sequence.push(r);
     const codes = Object.entries(r.statuses).map(([c, n]) => `${c}×${n}`).join(' ');
-    out(`  ${r.label.padEnd(62)} ${Math.round(r.rps).toString().padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  max ${r.max} ms  errors ${r.errors}  cpu ${Math.round(r.cpuUsPerRequest)} µs/req  [${codes}]`);
+    out(`  ${r.label.padEnd(62)} ${Math.round(r.rps).toString().padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  max ${r.max} ms  errors ${r.errors}  cpu ${Math.round(r.cpuUsPerRequest)} µs/req  PostgreSQL ${Number.isFinite(r.dbCpuUsPerRequest) ? Math.round(r.dbCpuUsPerRequest) : '-'} µs/req  [${codes}]`);
   };
   await load(ceilingTarget, 1, CONNECTIONS); // warm-up, not counted
   for (let round = 0; round < REPEAT; round++) {

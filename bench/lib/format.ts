@@ -13,6 +13,8 @@ export interface LoadResult {
   requests: number;
   /** CPU time (user + system) the server process spent per answered request, in µs; NaN if unknown. */
   cpuUsPerRequest: number;
+  /** CPU time of every PostgreSQL process on the machine during the run, per answered request, in µs; NaN if unknown. */
+  dbCpuUsPerRequest: number;
   statuses: Record<string, number>;
 }
 
@@ -52,6 +54,7 @@ export function aggregate(rows: Row[]): Row[] {
       errors: rs.reduce((n, r) => n + r.errors, 0),
       requests: rs.reduce((n, r) => n + r.requests, 0),
       cpuUsPerRequest: rs.some((r) => Number.isFinite(r.cpuUsPerRequest)) ? m((r) => r.cpuUsPerRequest) : NaN,
+      dbCpuUsPerRequest: rs.some((r) => Number.isFinite(r.dbCpuUsPerRequest)) ? m((r) => r.dbCpuUsPerRequest) : NaN,
       statuses,
       ratio: ratios.length ? median(ratios) : null,
     };
@@ -77,8 +80,18 @@ export function table(headers: string[], rows: string[][]): string {
 
 export function loadTable(rows: Row[]): string {
   return table(
-    ['run', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'vs ceiling', 'server CPU µs/req'],
-    rows.map((r) => [r.label, fmtInt(r.rps), fmtMs(r.p50), fmtMs(r.p99), fmtMs(r.max), fmtInt(r.errors), r.ratio === null ? '' : r.ratio.toFixed(2), Number.isFinite(r.cpuUsPerRequest) ? fmtInt(r.cpuUsPerRequest) : '-']),
+    ['run', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'vs ceiling', 'server CPU µs/req', 'PostgreSQL CPU µs/req'],
+    rows.map((r) => [
+      r.label,
+      fmtInt(r.rps),
+      fmtMs(r.p50),
+      fmtMs(r.p99),
+      fmtMs(r.max),
+      fmtInt(r.errors),
+      r.ratio === null ? '' : r.ratio.toFixed(2),
+      Number.isFinite(r.cpuUsPerRequest) ? fmtInt(r.cpuUsPerRequest) : '-',
+      Number.isFinite(r.dbCpuUsPerRequest) ? fmtInt(r.dbCpuUsPerRequest) : '-',
+    ]),
   );
 }
 
@@ -187,6 +200,18 @@ export function summary(rows: Row[], uploads: { small?: UploadMeasure; big?: Upl
     mixed_rps: rps('mixed'),
     mixed_ratio: pick('mixed')?.ratio != null ? round(pick('mixed')!.ratio!, 3) : null,
     mixed_p99_ms: pick('mixed')?.p99 ?? null,
+    mixed_cpu_us_per_req: (() => {
+      const x = pick('mixed');
+      return x && Number.isFinite(x.cpuUsPerRequest) ? Math.round(x.cpuUsPerRequest) : null;
+    })(),
+    mixed_db_cpu_us_per_req: (() => {
+      const x = pick('mixed');
+      return x && Number.isFinite(x.dbCpuUsPerRequest) ? Math.round(x.dbCpuUsPerRequest) : null;
+    })(),
+    download_db_cpu_us_per_req_distinct: (() => {
+      const x = pick('download_distinct');
+      return x && Number.isFinite(x.dbCpuUsPerRequest) ? Math.round(x.dbCpuUsPerRequest) : null;
+    })(),
     errors: rows.filter((r) => r.key !== 'ceiling').reduce((n, r) => n + r.errors, 0),
     finalize_bytes_read_200mb: big ? big.requestBytesRead : null,
     finalize_bytes_read_1mb: small ? small.requestBytesRead : null,

@@ -138,6 +138,21 @@ export function cpuTimeMs(pid: number): number {
   return (ticks * 1000) / CLOCK_TICKS;
 }
 
+/** CPU time (ms) of every PostgreSQL process on the machine (backends, WAL writer, checkpointer…): the database's share of a run. */
+export function postgresCpuMs(): number {
+  let total = 0;
+  for (const pid of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
+      total += cpuTimeMs(Number(pid));
+    } catch {
+      // exited while we looked
+    }
+  }
+  return total;
+}
+
 /** USER_HZ: 100 on every Linux build that matters; getconf confirms when available. */
 const CLOCK_TICKS = (() => {
   try {

@@ -10,6 +10,7 @@ const run = (key: string, rps: number, extra: Partial<LoadResult> = {}): LoadRes
   errors: 0,
   requests: rps * 8,
   cpuUsPerRequest: 100,
+  dbCpuUsPerRequest: 40,
   statuses: { '200': rps * 8 },
   ...extra,
 });
@@ -59,7 +60,7 @@ describe('bench result formatting', () => {
     const lines = text.split('\n');
     expect(lines).toHaveLength(4);
     expect(new Set(lines.map((l) => l.length)).size).toBe(1);
-    expect(loadTable(withRatios([run('ceiling', 10_000), run('cached', 5_000)]))).toMatch(/cached\s+5,000\s+2\.0\s+8\.0\s+20\.0\s+0\s+0\.50\s+100/);
+    expect(loadTable(withRatios([run('ceiling', 10_000), run('cached', 5_000)]))).toMatch(/cached\s+5,000\s+2\.0\s+8\.0\s+20\.0\s+0\s+0\.50\s+100\s+40/);
     expect(uploadTable([upload(1024 * 1024, 5000, 1)])).toMatch(/1\.0 MB\s+4\.9 KB\s+HEAD ×1, GET range ×3\s+1\.0 MB\s+0 B\s+100\.0\s+1\.0\s+1\.0\s+2\.0\s+80\s+900/);
   });
 
@@ -98,6 +99,8 @@ describe('bench result formatting', () => {
     );
     const s = summary(rows, {});
     expect(s).toMatchObject({ download_rps_distinct: 2_100, download_p99_ms_distinct: 40, download_rps_hot: 480, mixed_rps: 4_500, mixed_ratio: 0.45, mixed_p99_ms: 12 });
+    // Where the CPU went: the app's and PostgreSQL's, per request.
+    expect(s).toMatchObject({ mixed_cpu_us_per_req: 100, mixed_db_cpu_us_per_req: 40, download_db_cpu_us_per_req_distinct: 40 });
     expect(s.targets_met).toMatchObject({ download_rps_distinct: true, download_p99_ms_distinct: true, download_rps_hot: false, mixed_ratio: true });
   });
 });

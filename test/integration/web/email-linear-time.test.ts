@@ -20,13 +20,14 @@ test('the e-mail check refuses every 100,000-character e-mail address within 2 s
   }
 });
 
-test('sign-up answers a 100,000-character e-mail address with a 422 within 2 s', async () => {
+test('sign-up answers a 100,000-character e-mail address with a 422 within 5 s', async () => {
   const web = new WebClient(app.url);
   // Two posts: sign-up allows 20 per IP and hour.
   for (const email of hostileEmails().slice(0, 2)) {
     await web.get('/signup');
     let res = { status: 0, text: '' };
-    await expectWithin(2000, async () => {
+    // The first sign-up also loads zxcvbn's dictionaries (~1 s on a busy machine); minutes is what a blow-up costs.
+    await expectWithin(5000, async () => {
       res = await web.post('/signup', { email, password: 'correct horse battery staple' });
     });
     expect([res.status, res.text.includes('Enter a valid email address.')]).toEqual([422, true]);
