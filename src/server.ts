@@ -103,11 +103,15 @@ function fail(what: string, err: unknown): void {
   process.exit(1);
 }
 
+// A statement nobody waits for any more (its pool replaced after a failover, its caller gone past a deadline)
+// fails when its connection does: the database's trouble, which the request paths handle, never a reason to exit.
+const LOST_CONNECTION = new Set(['CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'CONNECTION_CLOSED', 'CONNECT_TIMEOUT', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03']);
+
 process.on('unhandledRejection', (err) => {
-  // Statements of a pool we replaced after a failover are rejected when it closes: expected.
-  const code = (err as { code?: string } | null)?.code ?? '';
-  if (started && ['CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'CONNECTION_CLOSED'].includes(code)) {
-    started.debug({ code }, 'database: abandoned statement of a replaced pool');
+  const e = err as { code?: string; cause?: { code?: string } } | null;
+  const code = e?.code ?? e?.cause?.code ?? '';
+  if (started && LOST_CONNECTION.has(code)) {
+    started.warn({ code, error: formatError(err, { stack: false }) }, 'database: a statement nobody waited for failed with its connection');
     return;
   }
   fail('unhandled rejection', err);

@@ -355,6 +355,13 @@ describe('production topology under faults', () => {
           `${checkReport.failed.length} of ${checkReport.total} update checks failed; ` +
           `${report.failed.length} of ${report.total} dashboard reads failed, the last ${lastFailure} ms after the kill; new primary :${await topo.primaryPort()}`,
       );
+      // An app server that stopped answering says why in its own log (topology.sh writes logs/app-N.log).
+      perApp.forEach((r, i) => {
+        if (!r.failed.some((f) => f.error === 'ECONNREFUSED')) return;
+        const log = path.join(topo.dir, 'logs', `app-${i + 1}.log`);
+        const lines = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trimEnd().split('\n') : [];
+        console.log(`[faults] app-${i + 1} refused connections; the last lines of ${log}:\n${lines.slice(-25).join('\n')}`);
+      });
       expect(burning).toBe('ok'); // the burner really ran throughout (Debian: stress-ng)
       // Writes came back within the 45 s window (Patroni's TTL is 10 s; the time is printed above, not asserted).
       expect(writeOkAfter).toBeGreaterThan(0);
