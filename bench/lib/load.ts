@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
 import type { LoadResult } from './format';
-import { cpuTimeMs, postgresCpuMs } from './procs';
+import { cpuTimeMs, postgresCpuMs, postgresCpuSince } from './procs';
 
 export interface Target {
   key: string;
@@ -18,7 +18,7 @@ export interface Target {
 /** One autocannon run; autocannon never follows redirects, so a 302 counts as the answer. */
 export async function load(t: Target, seconds: number, connections: number, amount?: number): Promise<LoadResult> {
   const cpuBefore = t.pid ? cpuTimeMs(t.pid) : NaN;
-  const dbBefore = t.pid ? postgresCpuMs() : NaN;
+  const dbBefore = t.pid ? postgresCpuMs() : undefined;
   const r = await autocannon({
     url: t.url,
     method: t.method,
@@ -31,7 +31,7 @@ export async function load(t: Target, seconds: number, connections: number, amou
     timeout: 10,
   });
   const cpuMs = t.pid ? cpuTimeMs(t.pid) - cpuBefore : NaN;
-  const dbMs = t.pid ? postgresCpuMs() - dbBefore : NaN;
+  const dbMs = dbBefore ? postgresCpuSince(dbBefore) : NaN;
   const statuses = Object.fromEntries(Object.entries(r.statusCodeStats).map(([code, s]) => [code, s.count]));
   return {
     key: t.key,

@@ -138,18 +138,25 @@ export function cpuTimeMs(pid: number): number {
   return (ticks * 1000) / CLOCK_TICKS;
 }
 
-/** CPU time (ms) of every PostgreSQL process on the machine (backends, WAL writer, checkpointer…): the database's share of a run. */
-export function postgresCpuMs(): number {
-  let total = 0;
+/** CPU time (ms) of each PostgreSQL process on the machine (backends, WAL writer, checkpointer…), by PID. */
+export function postgresCpuMs(): Map<number, number> {
+  const out = new Map<number, number>();
   for (const pid of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
       if (fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
-      total += cpuTimeMs(Number(pid));
+      out.set(Number(pid), cpuTimeMs(Number(pid)));
     } catch {
       // exited while we looked
     }
   }
+  return out;
+}
+
+/** What the PostgreSQL processes alive at the end spent since `before` (a backend that exited meanwhile is not counted). */
+export function postgresCpuSince(before: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, ms] of postgresCpuMs()) total += ms - (before.get(pid) ?? 0);
   return total;
 }
 
