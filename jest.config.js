@@ -21,6 +21,7 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', ...SERVICE_SUITES],
   transform: { '^.+\\.(t|j)s$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }] },
   testTimeout: 60000,
+  testSequencer: '<rootDir>/test/support/slow-first-sequencer.js',
   // Read by test/support/db-kinds.ts: PGlite only here.
   globals: { WHARF_TEST_TIER: 'fast' },
 };
