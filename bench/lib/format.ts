@@ -169,6 +169,11 @@ export const TARGETS: Targets = {
 export function summary(rows: Row[], uploads: { small?: UploadMeasure; big?: UploadMeasure }, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const pick = (key: string) => rows.find((r) => r.key === key);
   const rps = (key: string) => (pick(key) ? Math.round(pick(key)!.rps) : null);
+  /** A scenario's CPU per request (the app's, or PostgreSQL's), rounded; null when not measured. */
+  const cpu = (key: string, of: 'cpuUsPerRequest' | 'dbCpuUsPerRequest') => {
+    const v = pick(key)?.[of];
+    return v !== undefined && Number.isFinite(v) ? Math.round(v) : null;
+  };
   const ceilings = rows.filter((r) => r.key === 'ceiling').map((r) => r.rps); // already one median row per key
   const cached = pick('cached');
   const big = uploads.big;
@@ -179,7 +184,7 @@ export function summary(rows: Row[], uploads: { small?: UploadMeasure; big?: Upl
     cached_ratio: cached?.ratio != null ? round(cached.ratio, 3) : null,
     cached_p99_ms: cached ? cached.p99 : null,
     cached_p50_ms: cached ? cached.p50 : null,
-    cached_cpu_us_per_req: cached && Number.isFinite(cached.cpuUsPerRequest) ? Math.round(cached.cpuUsPerRequest) : null,
+    cached_cpu_us_per_req: cpu('cached', 'cpuUsPerRequest'),
     ceiling_cpu_us_per_req: (() => {
       const c = rows.filter((r) => r.key === 'ceiling' && Number.isFinite(r.cpuUsPerRequest)).map((r) => r.cpuUsPerRequest);
       return c.length ? Math.round(median(c)) : null;
@@ -193,25 +198,13 @@ export function summary(rows: Row[], uploads: { small?: UploadMeasure; big?: Upl
     download_rps_distinct: rps('download_distinct'),
     download_p99_ms_distinct: pick('download_distinct')?.p99 ?? null,
     download_p50_ms_distinct: pick('download_distinct')?.p50 ?? null,
-    download_cpu_us_per_req_distinct: (() => {
-      const d = pick('download_distinct');
-      return d && Number.isFinite(d.cpuUsPerRequest) ? Math.round(d.cpuUsPerRequest) : null;
-    })(),
+    download_cpu_us_per_req_distinct: cpu('download_distinct', 'cpuUsPerRequest'),
     mixed_rps: rps('mixed'),
     mixed_ratio: pick('mixed')?.ratio != null ? round(pick('mixed')!.ratio!, 3) : null,
     mixed_p99_ms: pick('mixed')?.p99 ?? null,
-    mixed_cpu_us_per_req: (() => {
-      const x = pick('mixed');
-      return x && Number.isFinite(x.cpuUsPerRequest) ? Math.round(x.cpuUsPerRequest) : null;
-    })(),
-    mixed_db_cpu_us_per_req: (() => {
-      const x = pick('mixed');
-      return x && Number.isFinite(x.dbCpuUsPerRequest) ? Math.round(x.dbCpuUsPerRequest) : null;
-    })(),
-    download_db_cpu_us_per_req_distinct: (() => {
-      const x = pick('download_distinct');
-      return x && Number.isFinite(x.dbCpuUsPerRequest) ? Math.round(x.dbCpuUsPerRequest) : null;
-    })(),
+    mixed_cpu_us_per_req: cpu('mixed', 'cpuUsPerRequest'),
+    mixed_db_cpu_us_per_req: cpu('mixed', 'dbCpuUsPerRequest'),
+    download_db_cpu_us_per_req_distinct: cpu('download_distinct', 'dbCpuUsPerRequest'),
     errors: rows.filter((r) => r.key !== 'ceiling').reduce((n, r) => n + r.errors, 0),
     finalize_bytes_read_200mb: big ? big.requestBytesRead : null,
     finalize_bytes_read_1mb: small ? small.requestBytesRead : null,
