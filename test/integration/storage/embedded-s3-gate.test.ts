@@ -181,6 +181,28 @@ describe('browser POST uploads', () => {
     expect(staged.Contents ?? []).toEqual([]);
   });
 
+  test('an object is whole the moment its upload is answered: a GET right after each answer reads every byte', async () => {
+    // s3rver answered a PUT when it had read the body, not when it had written it (patches/s3rver+3.7.1.patch).
+    const sizes = Array.from({ length: 48 }, (_, i) => 64 * 1024 + ((i * 389_111) % (3 * 1024 * 1024)));
+    const whole: boolean[] = [];
+    await Promise.all(
+      [0, 1, 2, 3].map(async (lane) => {
+        for (let i = lane; i < sizes.length; i += 4) {
+          const body = randomBytes(sizes[i]!);
+          const key = `uploads/whole-${i}.zip`;
+          if (i % 2) {
+            await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+          } else {
+            const post = await presignedPost(key, { maxBytes: 4 * 1024 * 1024 });
+            expect((await postForm(post.url, post.fields, body)).status).toBe(204);
+          }
+          whole[i] = (await bytesOf(key)).equals(body);
+        }
+      }),
+    );
+    expect(whole).toEqual(sizes.map(() => true));
+  });
+
   test('an expired policy is refused', async () => {
     const post = await presignedPost('uploads/late.zip', { expires: 1 });
     await new Promise((r) => setTimeout(r, 1500));

@@ -104,6 +104,9 @@ export function handleBrowserPost(req: IncomingMessage, res: ServerResponse, ctx
       put.req.end();
       const staged = await put.done;
       if (staged.status !== 200) throw new Error(`s3rver answered ${staged.status} to the staging PUT`);
+      // What is on disk, not what was sent: only a whole upload may replace the object at its key.
+      const onDisk = await ctx.upstream.call('HEAD', staging);
+      if (onDisk.status !== 200 || Number(onDisk.headers['content-length']) !== bytes) throw new Error(`s3rver holds ${onDisk.headers['content-length']} of the ${bytes} bytes uploaded`);
       await ctx.upstream.copy(staging, allowed.key, allowed.contentType);
       stored = true;
       succeed(allowed, staged.etag ?? '""');
