@@ -125,3 +125,25 @@ test('a pool ended at once while its connection is still starting up (how a stuc
   expect({ hits, unhandled }).toEqual({ hits: 1, unhandled: [] });
   expect((failure as { code?: string }).code).toBe('CONNECTION_DESTROYED');
 });
+
+test('a statement on a reserved connection whose backend was terminated fails with CONNECTION_CLOSED, and the process goes on', async () => {
+  const pool = postgres(db.url, { max: 2, onnotice: () => undefined });
+  const admin = postgres(db.url, { max: 1, onnotice: () => undefined });
+  try {
+    const reserved = await pool.reserve();
+    const [{ pid }] = (await reserved`select pg_backend_pid() as pid`) as unknown as [{ pid: number }];
+    await admin`select pg_terminate_backend(${pid})`;
+    await new Promise((r) => setTimeout(r, 300)); // the driver sees the socket close
+    // Unpatched, the statement was written to the closed socket on the next tick: a TypeError nobody could catch.
+    const outcome = await Promise.race([
+      Promise.resolve(reserved`select 1`).then(() => 'answered', (err: { code?: string }) => err.code),
+      new Promise((r) => setTimeout(() => r('no answer'), 3000)),
+    ]);
+    expect(outcome).toBe('CONNECTION_CLOSED');
+    expect(await pool`select 2 as n`).toEqual([{ n: 2 }]); // the pool's other connection
+    reserved.release();
+  } finally {
+    await pool.end({ timeout: 1 });
+    await admin.end();
+  }
+});
