@@ -13,12 +13,16 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
+/** Sees each chunk a client sends before it is relayed; `false` swallows it (the hook may answer or end the client itself). */
+export type ClientChunkHook = (chunk: Buffer, client: net.Socket, upstream: net.Socket) => boolean;
+
+export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1', onClientChunk?: ClientChunkHook): Promise<TcpProxy> {
   let frozen = false;
   const sockets = new Set<net.Socket>();
   const held: (() => void)[] = [];
-  const relay = (from: net.Socket, to: net.Socket) =>
-    from.on('data', (chunk) => {
+  const relay = (from: net.Socket, to: net.Socket, hook?: ClientChunkHook) =>
+    from.on('data', (chunk: Buffer) => {
+      if (hook && !hook(chunk, from, to)) return;
       if (!frozen) to.write(chunk);
       else held.push(() => to.write(chunk));
     });
@@ -29,7 +33,7 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
       s.on('close', () => sockets.delete(s));
       s.on('error', () => undefined);
     }
-    relay(client, upstream);
+    relay(client, upstream, onClientChunk);
     relay(upstream, client);
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());

@@ -1,18 +1,18 @@
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { openDatabase } from '../../../src/db/client';
 import { rowsOf } from '../../../src/db/rows';
 import { createLogger } from '../../../src/logger';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres';
+import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy';
 
 /**
  * postgres.js 3.4.9 reads the server's array types as the first statement of every new connection,
  * and nothing awaits it (porsager/postgres#1192, #1223): a connection lost at that moment (a
  * failover, a replaced pool) became an unhandled rejection, which kills a Node process by default,
- * and its error was replayed onto the caller's statement on the next connection.
- * patches/postgres+3.4.9.patch fixes both; these tests cut connections exactly there.
+ * and its error was replayed onto the caller's statement on the next connection. And a reserved
+ * connection whose socket closed still took statements, whose write then threw uncaught.
+ * patches/postgres+3.4.9.patch fixes all three; these tests cut connections exactly there.
  */
 
 /** An ErrorResponse (protocol 3.0): FATAL 57P01, what a backend sends when it is terminated. */
@@ -33,49 +33,30 @@ interface Fault {
 }
 
 let db: TestDatabase;
-let relay: net.Server;
-let port: number;
+let relay: TcpProxy;
 let fault: Fault = { times: 0, action: 'hold' };
-const sockets = new Set<net.Socket>();
 let hits = 0;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  const target = Number(new URL(db.url).port || 5432);
-  relay = net.createServer((client) => {
-    const upstream = net.connect(target, '127.0.0.1');
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', () => undefined);
-      s.on('close', () => sockets.delete(s));
-    }
-    client.on('data', (chunk) => {
-      if (hits < fault.times && chunk.includes(TYPES_QUERY)) {
-        hits++;
-        if (fault.action === 'hold') return; // the server never sees it: the connection waits
-        client.end(TERMINATED); // as pg_terminate_backend (or a primary shutting down) answers, then the socket closes
-        upstream.destroy();
-        return;
-      }
-      upstream.write(chunk);
-    });
-    upstream.on('data', (chunk) => client.write(chunk));
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
+  relay = await startTcpProxy(Number(new URL(db.url).port || 5432), '127.0.0.1', (chunk, client, upstream) => {
+    if (hits >= fault.times || !chunk.includes(TYPES_QUERY)) return true;
+    hits++;
+    if (fault.action === 'hold') return false; // the server never sees it: the connection waits
+    client.end(TERMINATED); // as pg_terminate_backend (or a primary shutting down) answers, then the socket closes
+    upstream.destroy();
+    return false;
   });
-  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
-  port = (relay.address() as AddressInfo).port;
 });
 
 afterAll(async () => {
-  for (const s of sockets) s.destroy();
-  await new Promise<void>((resolve) => relay.close(() => resolve()));
+  await relay.close();
   await db.drop();
 });
 
 const viaRelay = () => {
   const url = new URL(db.url);
-  url.port = String(port);
+  url.port = String(relay.port);
   return url.toString();
 };
 
