@@ -53,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
     case 'migrate': {
       const database = await openLocalDatabase(config, logger, command);
       try {
-        const n = await migrate(database.db, logger);
+        const n = await migrate(database, logger);
         process.stdout.write(n ? `Applied ${n} migration(s).\n` : 'Database is up to date.\n');
       } finally {
         await database.close();
@@ -65,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
       // A rebuild reads every kept check-in: no per-statement deadline of the web path applies.
       const database = await openDatabase({ ...config.database, queryTimeoutMs: Math.max(config.database.queryTimeoutMs, 3_600_000) }, logger, { role: `wharf ${command}`, viaServer: true });
       try {
-        await migrate(database.db, logger);
+        await migrate(database, logger);
         if (command === 'analytics:rebuild') {
           const r = await rebuildAnalytics(database.db, MEMBERSHIP_DAYS);
           process.stdout.write(`Rebuilt ${r.sites} site(s) and ${r.days} day(s) of rollups.\n`);
@@ -129,7 +129,7 @@ function openLocalDatabase(config: Config, logger: Logger, command: string): Pro
 async function withUsers(config: Config, logger: Logger, command: string, fn: (users: UsersService) => Promise<void>): Promise<void> {
   const database = await openLocalDatabase(config, logger, command);
   try {
-    await migrate(database.db, logger);
+    await migrate(database, logger);
     await fn(new UsersService(database.db));
   } finally {
     await database.close();

@@ -72,7 +72,7 @@ export async function openRuntime(config: Config, logger: Logger, opts: { migrat
   const database = await openDatabase(config.database, logger);
   let socketServer: PgliteSocketServer | undefined;
   try {
-    if (opts.migrate !== false) await migrate(database.db, logger);
+    if (opts.migrate !== false) await migrate(database, logger);
     // Local tools (the operator CLI) reach the embedded database through the server that owns it.
     if (database.pglite) socketServer = await startPgliteSocketServer(database.pglite, embeddedPaths(config.database.pglitePath).socket, logger);
     const { storage, embedded } = await openStorage(config, logger);

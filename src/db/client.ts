@@ -3,10 +3,14 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { Db as IDatabase } from 'pg-boss' with { 'resolution-mode': 'import' };
 import type { Sql } from 'postgres';
 import type { Config } from '../config';
+import { DatabaseUnavailableError } from '../lib/errors';
 import type { Logger } from '../logger';
 import { openPglite, type PgliteOptions } from './pglite-client';
 import * as schema from './schema';
 import { withDeadline, withQueryTimeouts } from './query-timeout';
+
+// How long a starting server waits for another's migrations or job-queue install.
+const EXCLUSIVE_WAIT_MS = 120_000;
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
@@ -116,8 +120,15 @@ async function openPostgres(config: Config['database'], logger: Logger): Promise
     exclusively: async (key, fn) => {
       const reserved = await withDeadline(holder.current.reserve(), deadline, () => holder.stuck());
       try {
-        // Another server may hold it for as long as its own start takes.
-        await withDeadline(Promise.resolve(reserved`select pg_advisory_lock(${key})`), 120_000);
+        // Another server may hold it for as long as its own start takes, longer than statement_timeout:
+        // a blocking pg_advisory_lock would be cancelled (57014), so ask again until it is free.
+        const until = Date.now() + EXCLUSIVE_WAIT_MS;
+        for (;;) {
+          const [row] = await withDeadline(Promise.resolve(reserved`select pg_try_advisory_lock(${key}) as ok`), deadline);
+          if (row?.ok) break;
+          if (Date.now() > until) throw new DatabaseUnavailableError(`Another server held database lock ${key} for over ${EXCLUSIVE_WAIT_MS / 1000} s.`);
+          await new Promise((r) => setTimeout(r, 100 + Math.random() * 150));
+        }
         try {
           return await fn();
         } finally {

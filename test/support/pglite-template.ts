@@ -37,7 +37,7 @@ async function templateDir(): Promise<string> {
   const logger = createLogger('silent');
   const database = await openDatabase({ url: undefined, pglitePath: building, poolMax: 1, queryTimeoutMs: 30_000 }, logger);
   try {
-    await migrate(database.db, logger);
+    await migrate(database, logger);
     const jobs = new JobQueue(database, logger);
     await jobs.start();
     await jobs.stop();

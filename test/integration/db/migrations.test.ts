@@ -33,13 +33,13 @@ test('PGlite data survives a restart of the embedded database', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-pglite-'));
   const config = { url: undefined, poolMax: 1, queryTimeoutMs: 5000, pglitePath: dir };
   const first = await openDatabase(config, logger);
-  await migrate(first.db, logger);
+  await migrate(first, logger);
   await first.db.execute(sql`insert into users (email, password_hash) values ('keep@example.com', 'x')`);
   await first.close();
   const second = await openDatabase(config, logger);
   const rows = rowsOf<{ email: string }>(await second.db.execute(sql`select email from users`));
   expect(rows.map((r) => r.email)).toEqual(['keep@example.com']);
-  expect(await migrate(second.db, logger)).toBe(0);
+  expect(await migrate(second, logger)).toBe(0);
   // A laptop's database: small shared buffers (README, "Running Wharf").
   expect(rowsOf<{ shared_buffers: string }>(await second.db.execute(sql`show shared_buffers`))).toEqual([{ shared_buffers: EMBEDDED_SHARED_BUFFERS }]);
   await second.close();

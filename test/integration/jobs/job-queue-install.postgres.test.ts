@@ -17,7 +17,7 @@ test('three app servers starting their job queues together on an empty database 
     return q;
   });
   try {
-    await Promise.all(servers.map((s) => migrate(s.db, logger)));
+    await Promise.all(servers.map((s) => migrate(s, logger)));
     const started = await Promise.allSettled(queues.map((q) => q.start()));
     expect(started.map((r) => (r.status === 'rejected' ? String(r.reason) : 'started'))).toEqual(['started', 'started', 'started']);
     await queues[1]!.send('test.once', { n: 7 });

@@ -42,7 +42,7 @@ describe.each(DB_KINDS)('job queue (%s)', (kind) => {
     if (kind === 'postgres') testDb = await createTestDatabase();
     else await seedPglite(path.join(dir, 'pglite'));
     database = await open();
-    await migrate(database.db, logger);
+    await migrate(database, logger);
   });
   afterEach(async () => {
     for (const q of queues.splice(0)) await q.stop();

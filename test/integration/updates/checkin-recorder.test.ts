@@ -18,7 +18,7 @@ describe.each(DB_KINDS)('check-in recorder on %s: a failed flush keeps its rows 
   beforeAll(async () => {
     server = kind === 'postgres' ? await createTestDatabase() : undefined;
     database = await openDatabase({ url: server?.url, pglitePath: 'memory://', poolMax: 2, queryTimeoutMs: 3000 }, logger);
-    await migrate(database.db, logger);
+    await migrate(database, logger);
     const db = database.db;
     const user = rowsOf<{ id: string }>(await db.execute(sql`insert into users (email, password_hash) values ('c@example.com', 'x') returning id`))[0]!;
     const mk = async (slug: string) => rowsOf<{ id: string }>(await db.execute(sql`insert into products (user_id, type, slug, name) values (${user.id}, 'plugin', ${slug}, ${slug}) returning id`))[0]!.id;
