@@ -17,7 +17,8 @@ const schema = z.object({
   SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
 
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
-  DATABASE_POOL_MAX: int(1, 200).default(10),
+  // A starting server holds one connection for its migration lock and migrates on another.
+  DATABASE_POOL_MAX: int(2, 200).default(10),
   DATABASE_QUERY_TIMEOUT_MS: int(100, 600000).default(3000),
 
   S3_BUCKET: z.string().min(3).optional(),

@@ -33,6 +33,12 @@ test('production needs a shared SECRET_KEY and an S3 endpoint needs a bucket', (
   expect(c.publicUrl).toBe('https://updates.example.com');
 });
 
+test('DATABASE_POOL_MAX: at least 2, since a starting server migrates on one connection while another holds the lock', () => {
+  expect(loadConfig({}).database.poolMax).toBe(10);
+  expect(loadConfig({ DATABASE_POOL_MAX: '2' }).database.poolMax).toBe(2);
+  for (const bad of ['1', '0', 'ten']) expect(() => loadConfig({ DATABASE_POOL_MAX: bad })).toThrow(/DATABASE_POOL_MAX/);
+});
+
 test('CHECKIN_RETENTION_DAYS: 90 days by default, a whole number of days from 1', () => {
   expect(loadConfig({}).checkinRetentionDays).toBe(90);
   expect(loadConfig({ CHECKIN_RETENTION_DAYS: '400' }).checkinRetentionDays).toBe(400);
