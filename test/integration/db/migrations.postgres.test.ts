@@ -8,17 +8,17 @@ import { createTestDatabase } from '../../support/postgres';
 
 // PGlite has one session in one process: concurrent migrators exist only on a PostgreSQL server.
 const logger = createLogger('silent');
+const migrationCount = () => fs.readdirSync(migrationsFolder()).filter((f) => f.endsWith('.sql')).length;
 
 test('several servers migrating one empty database at once apply each migration exactly once', async () => {
   const db = await createTestDatabase();
   const servers = await Promise.all([1, 2, 3, 4].map(() => openDatabase({ url: db.url, poolMax: 2, queryTimeoutMs: 20000, pglitePath: '' }, logger)));
   try {
     const applied = await Promise.all(servers.map((s) => migrate(s, logger)));
-    const total = fs.readdirSync(migrationsFolder()).filter((f) => f.endsWith('.sql')).length;
-    expect(applied.reduce((a, b) => a + b, 0)).toBe(total);
+    expect(applied.reduce((a, b) => a + b, 0)).toBe(migrationCount());
     expect(applied.filter((n) => n > 0)).toHaveLength(1);
     const rows = rowsOf<{ n: string }>(await servers[0]!.db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`));
-    expect(Number(rows[0]!.n)).toBe(total);
+    expect(Number(rows[0]!.n)).toBe(migrationCount());
     expect(await migrate(servers[0]!, logger)).toBe(0);
   } finally {
     await Promise.all(servers.map((s) => s.close()));
@@ -44,8 +44,7 @@ test('a server that starts while another holds the migration lock longer than it
     await new Promise((r) => setTimeout(r, 3000));
     release();
     await holding;
-    const total = fs.readdirSync(migrationsFolder()).filter((f) => f.endsWith('.sql')).length;
-    expect(await migrating).toBe(total);
+    expect(await migrating).toBe(migrationCount());
     expect(await migrate(holder, logger)).toBe(0);
   } finally {
     await Promise.all([holder.close(), starting.close()]);
